@@ -1,0 +1,76 @@
+"""What readers produce: a draft trace in the common schema, or a rejection with the reason.
+
+Readers map a source's own layout onto ``TraceDraft``; they do not validate sizes, hash ids or dedupe:
+``ingest.run`` does that once for every reader. Step numbers in drafts are always 0-based.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Protocol, Union
+
+from rubricate.config import SourceConfig
+
+
+@dataclass(slots=True)
+class TraceDraft:
+    line: int  # 1-based position in the source (JSONL line, array index + 1, Parquet row + 1)
+    problem: str
+    response: str | None = None
+    steps: list[str] | None = None
+    gold_answer: str | None = None
+    source_id: str | None = None
+    model: str | None = None
+    split: str | None = None
+    domain: str | None = None
+    label_correct: bool | None = None
+    label_final_answer_correct: bool | None = None
+    label_first_error_step: int | None = None  # 0-based
+    label_error_type: str | None = None
+    label_error_description: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    source_path: str | None = None  # overrides the source's path when a reader reads several files
+
+
+@dataclass(slots=True)
+class Rejection:
+    line: int
+    reason: str  # malformed_json | missing_field | not_utf8 | empty_response | too_large | bad_value | duplicate
+    detail: str
+    raw_excerpt: str = ""
+    source_path: str | None = None
+
+
+ReadResult = Union[TraceDraft, Rejection]
+
+
+class Reader(Protocol):
+    """A reader turns one configured source into drafts and rejections, in source order."""
+
+    dataset: str
+
+    def read(self, source: SourceConfig) -> Iterator[ReadResult]: ...
+
+
+_STEP_MARK = re.compile(r"^\s*(?:step\s*\d+\s*[:.)]|\d+\s*[.)])\s*", re.IGNORECASE)
+
+
+def split_steps(response: str) -> list[str]:
+    """Split a free-text response into steps: paragraphs if there are several, else non-empty lines."""
+    text = response.strip()
+    if not text:
+        return []
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    if len(paragraphs) > 1:
+        return paragraphs
+    return [ln.strip() for ln in text.splitlines() if ln.strip()]
+
+
+def join_steps(steps: list[str]) -> str:
+    return "\n\n".join(s.strip() for s in steps)
+
+
+def excerpt(raw: Any, limit: int = 500) -> str:
+    text = raw if isinstance(raw, str) else repr(raw)
+    return text[:limit]
