@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: install
-	$(BIN)/python -m rubricate.cli demo --config configs/demo.yaml
+	$(BIN)/python -m flows.pipeline --config configs/demo.yaml
 
 test: install
 	$(BIN)/python -m pytest -q

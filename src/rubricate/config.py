@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from rubricate.errors import ConfigError
 from rubricate.ids import content_hash
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from rubricate.llm.base import LLMConfig
+from rubricate.strict import Strict
 
 
 READERS = (
@@ -112,6 +110,7 @@ class PipelineConfig(Strict):
     tracking: TrackingConfig = TrackingConfig()
     sources: list[SourceConfig] = Field(default_factory=list)
     verify: VerifyConfig = VerifyConfig()
+    llm: LLMConfig = LLMConfig()
 
     @field_validator("sources")
     @classmethod

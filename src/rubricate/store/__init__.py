@@ -1,3 +1,3 @@
-from rubricate.store.db import Store, open_store
+from rubricate.store.db import Store, close_all, open_store
 
-__all__ = ["Store", "open_store"]
+__all__ = ["Store", "close_all", "open_store"]

@@ -156,5 +156,23 @@ class Store:
             cur.close()
 
 
-def open_store(path: str | Path, *, read_only: bool = False) -> Store:
-    return Store(path, read_only=read_only)
+_OPEN: dict[str, Store] = {}
+_OPEN_LOCK = threading.Lock()
+
+
+def open_store(path: str | Path) -> Store:
+    """The process-wide Store for `path`: DuckDB allows one writer process, so tasks of one flow share it."""
+    key = str(Path(path).resolve())
+    with _OPEN_LOCK:
+        store = _OPEN.get(key)
+        if store is None:
+            store = _OPEN[key] = Store(key)
+        return store
+
+
+def close_all() -> None:
+    """Close every store opened through `open_store` (tests, end of a CLI command)."""
+    with _OPEN_LOCK:
+        for store in _OPEN.values():
+            store.close()
+        _OPEN.clear()

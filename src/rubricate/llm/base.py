@@ -1,0 +1,72 @@
+"""The contract every LLM backend honours.
+
+Stages build `LLMRequest`s (shared instructions first, the trace last, so prefix caching hits), hand a
+whole batch to `backend.complete(requests)` and get one `LLMResponse` per request, in order. A failed
+request is a response with `error` set, never an exception: a bad rollout is data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Protocol, Sequence
+
+from pydantic import Field
+
+from rubricate.strict import Strict
+
+
+class LLMConfig(Strict):
+    """Which model answers the LLM stages. `none` = offline implementations everywhere."""
+
+    kind: Literal["none", "litellm", "vllm_batch"] = "none"
+    model: str | None = None  # litellm model string ("openai/gpt-4o-mini", "hosted_vllm/Qwen/...") or a vLLM model path
+    api_base: str | None = None
+    api_key_env: str | None = None  # name of the environment variable that holds the key (never the key itself)
+    max_concurrency: int = Field(default=16, ge=1, le=1024)
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    temperature: float = Field(default=0.0, ge=0)
+    max_tokens: int = Field(default=1024, ge=1)
+    seed: int | None = 0
+    # vllm_batch: where the separate vLLM environment lives (its `vllm` executable) and extra CLI arguments.
+    vllm_executable: str | None = None
+    vllm_args: list[str] = Field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LLMRequest:
+    key: str  # caller's id for this request (echoed back; custom_id in batch files)
+    messages: tuple[dict[str, str], ...]
+    response_schema: dict[str, Any] | None = None  # JSON schema for structured output, when the backend supports it
+    max_tokens: int | None = None
+    temperature: float | None = None
+    prompt_id: str = ""  # hash of the prompt template file, stored with every result
+
+
+@dataclass
+class LLMResponse:
+    key: str
+    text: str | None  # the answer, thinking removed
+    reasoning: str | None = None  # <think> content or the provider's reasoning field: kept, never parsed as the verdict
+    error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cached: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+
+ProgressFn = Callable[[int, int], None]  # (done, total)
+
+
+class LLMBackend(Protocol):
+    kind: str
+    model: str
+
+    def complete(self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None) -> list[LLMResponse]:
+        """One response per request, in the same order."""
+        ...
