@@ -1,0 +1,1 @@
+"""Rubric mining: describe errors, embed, cluster, name, version. `rubric.model` is the shared contract."""

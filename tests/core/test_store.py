@@ -1,0 +1,72 @@
+from pathlib import Path
+
+from datetime import datetime
+
+import polars as pl
+import pytest
+
+from rubricate.errors import StoreError
+from rubricate.store import Store
+from rubricate.store.db import load_sql, migration_files
+
+
+def test_migrations_apply_once(tmp_path: Path):
+    path = tmp_path / "s.duckdb"
+    s = Store(path)
+    assert s.migrate() == []  # already applied at open
+    versions = [v for v, _ in migration_files()]
+    rows = s.cursor().execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    assert [r[0] for r in rows] == versions
+    s.close()
+    # Reopening an existing file applies nothing and keeps data.
+    s2 = Store(path)
+    assert s2.migrate() == []
+    s2.close()
+
+
+def test_every_migration_is_idempotent(tmp_path: Path):
+    s = Store(tmp_path / "s.duckdb")
+    cur = s.cursor()
+    for _, sql in migration_files():
+        cur.execute(sql)  # running again must not fail
+    s.close()
+
+
+def test_unknown_query_names_the_file():
+    with pytest.raises(StoreError, match="queries/no_such_query.sql"):
+        load_sql("no_such_query")
+
+
+def test_insert_frame_and_frame_roundtrip(store: Store):
+    frame = pl.DataFrame(
+        {
+            "source_path": ["a"],
+            "source_line": [1],
+            "reason": ["bad_value"],
+            "detail": ["d"],
+            "raw_excerpt": ["x"],
+            "ingest_run_id": ["r"],
+            "rejected_at": [datetime(2026, 1, 1)],
+        }
+    )
+    store.insert_frame("insert_rejected_rows", frame)
+    store.insert_frame("insert_rejected_rows", frame)  # idempotent on (path, line, reason)
+    assert store.table_counts(["rejected_rows"]) == {"rejected_rows": 1}
+
+
+def test_second_process_gets_a_clear_error(tmp_path: Path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "locked.duckdb"
+    s = Store(path)
+    code = (
+        "import sys\n"
+        "from rubricate.store import Store\n"
+        "from rubricate.errors import StoreError\n"
+        f"try:\n    Store({str(path)!r})\nexcept StoreError as e:\n    print('STOREERROR', e); sys.exit(3)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    s.close()
+    assert proc.returncode == 3, proc.stderr
+    assert "another process" in proc.stdout.lower()
