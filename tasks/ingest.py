@@ -5,12 +5,15 @@ from prefect.cache_policies import NO_CACHE
 
 from rubricate.config import PipelineConfig
 from rubricate.ingest import ingest_source
+from rubricate.ingest.problems import ingest_problem_set, is_problem_set
 from tasks.common import progress_logger, store_for
 
 
 @task(name="ingest", cache_policy=NO_CACHE)
 def ingest(cfg: PipelineConfig, source_name: str) -> dict:
-    """Ingest one configured source; returns its counts (in = accepted + rejected + duplicates)."""
+    """Ingest one configured source (traces, or a problem set); returns its counts (in = accepted + rejected + duplicates)."""
     source = next(s for s in cfg.sources if s.name == source_name)
-    report = ingest_source(store_for(cfg), source, config_hash=cfg.config_hash(), progress=progress_logger(f"ingest {source_name}"))
-    return report.as_dict()
+    progress = progress_logger(f"ingest {source_name}")
+    if is_problem_set(source):
+        return ingest_problem_set(store_for(cfg), source, config_hash=cfg.config_hash(), progress=progress).as_dict()
+    return ingest_source(store_for(cfg), source, config_hash=cfg.config_hash(), progress=progress).as_dict()

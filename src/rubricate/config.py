@@ -14,8 +14,11 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from rubricate.errors import ConfigError
+from rubricate.collect.config import CollectConfig
 from rubricate.ids import content_hash
+from rubricate.judge.config import JudgeConfig
 from rubricate.llm.base import LLMConfig
+from rubricate.rewards.config import RewardsConfig
 from rubricate.strict import Strict
 
 
@@ -111,6 +114,9 @@ class PipelineConfig(Strict):
     sources: list[SourceConfig] = Field(default_factory=list)
     verify: VerifyConfig = VerifyConfig()
     llm: LLMConfig = LLMConfig()
+    judge: JudgeConfig = JudgeConfig()
+    collect: CollectConfig = CollectConfig()
+    rewards: RewardsConfig = RewardsConfig()
 
     @field_validator("sources")
     @classmethod

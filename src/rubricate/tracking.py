@@ -91,6 +91,31 @@ class RunTracker:
         if self.enabled:
             self._client.log_figure(self.run_id, figure, artifact_file)  # type: ignore[union-attr]
 
+    def log_dataset_input(
+        self,
+        name: str,
+        digest: str,
+        source: str,
+        *,
+        profile: Mapping[str, Any] | None = None,
+        schema: Mapping[str, Any] | None = None,
+        context: str = "training",
+    ) -> None:
+        """Record a dataset (a file set this run wrote or read) as the run's dataset input (MLflow `log_inputs`)."""
+        if not self.enabled:
+            return
+        from mlflow.entities import Dataset, DatasetInput, InputTag
+
+        dataset = Dataset(
+            name=name,
+            digest=digest,
+            source_type="local",
+            source=json.dumps({"uri": source}),
+            schema=json.dumps(schema, sort_keys=True) if schema else None,
+            profile=json.dumps(profile, sort_keys=True, default=str) if profile else None,
+        )
+        self._client.log_inputs(self.run_id, [DatasetInput(dataset, tags=[InputTag("mlflow.data.context", context)])])  # type: ignore[union-attr]
+
     @property
     def client(self) -> "MlflowClient | None":
         """The underlying client, for calls this wrapper does not cover (log_inputs, for one)."""

@@ -1,6 +1,7 @@
 """The LLM layer: one request/response contract, several backends (vllm_batch, litellm, none).
 
-Import backends through `rubricate.llm.backends.get_backend(config)`; heavy clients load lazily there.
+Get a backend with `rubricate.llm.backends.get_backend(cfg.llm, store=store)` (the store adds the response
+cache); heavy clients load lazily inside their own backend module.
 """
 
 from rubricate.llm.base import LLMBackend, LLMConfig, LLMRequest, LLMResponse

@@ -31,6 +31,14 @@ class LLMConfig(Strict):
     # vllm_batch: where the separate vLLM environment lives (its `vllm` executable) and extra CLI arguments.
     vllm_executable: str | None = None
     vllm_args: list[str] = Field(default_factory=list)
+    batch_dir: str | None = None  # where batch JSONL files go; default <data_dir>/llm-batches
+    batch_size: int = Field(default=5000, ge=1)  # requests per `vllm run-batch` call (a killed run loses at most one)
+    batch_timeout_s: float = Field(default=6 * 3600.0, gt=0)
+    # Retries (litellm): exponential backoff from retry_base_s, capped at retry_max_s, on timeouts, 429 and 5xx.
+    retry_base_s: float = Field(default=1.0, ge=0)
+    retry_max_s: float = Field(default=30.0, ge=0)
+    # Every call goes through the DuckDB response cache when the stage hands the backend a store.
+    cache: bool = True
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class LLMRequest:
     max_tokens: int | None = None
     temperature: float | None = None
     prompt_id: str = ""  # hash of the prompt template file, stored with every result
+    sample_index: int = 0  # k-th sample of the same prompt (k responses per problem; a retry): part of the cache key and the seed
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Collecting traces: sample k responses per problem from a policy model and store them as traces."""

@@ -1,0 +1,206 @@
+"""The litellm backend: any API model or OpenAI-compatible server (`vllm serve` as `hosted_vllm/<model>`).
+
+The only module that imports litellm. Requests run concurrently on one event loop with at most
+`max_concurrency` in flight; timeouts, 429 and 5xx are retried with exponential backoff and jitter
+(honouring Retry-After), everything else fails at once. A failure is an error response, never an exception.
+Cost comes from litellm's local cost map (no network); a model it does not know costs 0 and is counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+from rubricate.errors import ConfigError
+from rubricate.llm.backends import json_schema_format, sampling_params
+from rubricate.llm.base import LLMConfig, LLMRequest, LLMResponse, ProgressFn
+from rubricate.llm.thinking import split_thinking
+from rubricate.llm.usage import Usage
+
+# Never fetch the cost map from the network at import (it can hang for seconds and deadlock `mlflow server`).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import litellm  # noqa: E402  (after the environment variable above)
+
+litellm.suppress_debug_info = True
+litellm.telemetry = False
+logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+
+_RETRY_STATUS = {408, 409, 429}
+_RETRY_TYPES: tuple[type[BaseException], ...] = (
+    litellm.exceptions.Timeout,
+    litellm.exceptions.APIConnectionError,
+    litellm.exceptions.RateLimitError,
+    litellm.exceptions.InternalServerError,
+    litellm.exceptions.ServiceUnavailableError,
+    litellm.exceptions.BadGatewayError,
+    asyncio.TimeoutError,
+)
+_NO_RETRY_TYPES: tuple[type[BaseException], ...] = (
+    litellm.exceptions.AuthenticationError,
+    litellm.exceptions.BadRequestError,
+    litellm.exceptions.NotFoundError,
+    litellm.exceptions.PermissionDeniedError,
+    litellm.exceptions.ContextWindowExceededError,
+)
+
+OnResponse = Callable[[int, LLMResponse], None]
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Timeouts, connection failures, 408/409/429 and 5xx are worth another try; other errors are final."""
+    if isinstance(exc, _NO_RETRY_TYPES):
+        return False
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status in _RETRY_STATUS or status >= 500
+    return isinstance(exc, _RETRY_TYPES)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    value = headers.get("retry-after") if headers is not None else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class LiteLLMBackend:
+    kind = "litellm"
+
+    def __init__(self, cfg: LLMConfig) -> None:
+        assert cfg.model, "build_backend checks llm.model"
+        self.cfg = cfg
+        self.model = cfg.model
+        self.usage = Usage()
+        self.api_key = self._api_key(cfg)
+
+    @staticmethod
+    def _api_key(cfg: LLMConfig) -> str | None:
+        if cfg.api_key_env:
+            key = os.environ.get(cfg.api_key_env)
+            if not key:
+                raise ConfigError(f"llm.api_key_env names {cfg.api_key_env}, which is not set; export it (the key never goes in a config file)")
+            return key
+        # An OpenAI-compatible local server needs some key string; `hosted_vllm/` needs none.
+        return "none" if cfg.api_base else None
+
+    def backoff_s(self, attempt: int, exc: BaseException) -> float:
+        hinted = _retry_after(exc)
+        if hinted is not None:
+            return min(hinted, self.cfg.retry_max_s)
+        base = self.cfg.retry_base_s * (2**attempt)
+        return min(self.cfg.retry_max_s, base * (0.5 + random.random()))  # jitter: retries of a burst spread out
+
+    # -- one request ---------------------------------------------------------------------------
+    def _kwargs(self, request: LLMRequest) -> dict[str, Any]:
+        params = sampling_params(self.cfg, request)
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "messages": [dict(m) for m in request.messages],
+            "timeout": self.cfg.timeout_s,
+            "temperature": params["temperature"],
+            "max_tokens": params["max_tokens"],
+            "num_retries": 0,  # retries are ours (bounded, with backoff, counted)
+            "max_retries": 0,
+            "drop_params": True,  # a provider without `seed` or structured output still answers; the verdict parser checks
+        }
+        if params["seed"] is not None:
+            kwargs["seed"] = params["seed"]
+        if request.response_schema is not None:
+            kwargs["response_format"] = json_schema_format(request.response_schema)
+        if self.cfg.api_base:
+            kwargs["api_base"] = self.cfg.api_base
+        if self.api_key:
+            kwargs["api_key"] = self.api_key
+        return kwargs
+
+    def _to_response(self, request: LLMRequest, resp: Any, attempts: int, elapsed: float) -> LLMResponse:
+        choice = resp.choices[0]
+        message = choice.message
+        reasoning_field = getattr(message, "reasoning_content", None) or getattr(message, "reasoning", None)
+        text, reasoning = split_thinking(message.content, reasoning_field if isinstance(reasoning_field, str) else None)
+        usage = getattr(resp, "usage", None)
+        raw: dict[str, Any] = {"finish_reason": choice.finish_reason, "attempts": attempts, "latency_s": round(elapsed, 4)}
+        hidden = getattr(resp, "_hidden_params", None) or {}
+        cost_value = hidden.get("response_cost")  # litellm already priced it from its local cost map
+        if cost_value is None:
+            try:
+                cost_value = litellm.completion_cost(completion_response=resp)
+            except Exception:  # model not in the local cost map
+                cost_value = None
+        if cost_value is None:
+            raw["cost_unknown"] = True
+        cost = float(cost_value or 0.0)
+        error = None if text is not None else f"empty answer (finish_reason={choice.finish_reason})"
+        return LLMResponse(
+            key=request.key, text=text, reasoning=reasoning, error=error,
+            prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0), completion_tokens=int(getattr(usage, "completion_tokens", 0) or 0),
+            cost_usd=cost, raw=raw,
+        )
+
+    async def _one(self, request: LLMRequest, gate: asyncio.Semaphore) -> LLMResponse:
+        kwargs = self._kwargs(request)
+        last: BaseException | None = None
+        for attempt in range(self.cfg.max_retries + 1):
+            async with gate:  # the slot is released while backing off, so others keep the server busy
+                t0 = time.perf_counter()
+                try:
+                    resp = await litellm.acompletion(**kwargs)
+                    return self._to_response(request, resp, attempt + 1, time.perf_counter() - t0)
+                except Exception as exc:  # every failure becomes data; the loop decides whether to retry
+                    last = exc
+            if not is_retryable(last) or attempt == self.cfg.max_retries:
+                break
+            await asyncio.sleep(self.backoff_s(attempt, last))
+        assert last is not None
+        status = getattr(last, "status_code", None)
+        tries = attempt + 1
+        return LLMResponse(
+            key=request.key, text=None,
+            error=f"{type(last).__name__}{f' {status}' if status else ''} after {tries} attempt(s): {str(last)[:500]}",
+            raw={"attempts": tries, "status_code": status},
+        )
+
+    async def _all(self, requests: Sequence[LLMRequest], progress: ProgressFn | None, on_response: OnResponse | None) -> list[LLMResponse]:
+        gate = asyncio.Semaphore(self.cfg.max_concurrency)
+        out: list[LLMResponse | None] = [None] * len(requests)
+        done = 0
+
+        async def run(i: int, request: LLMRequest) -> None:
+            nonlocal done
+            resp = await self._one(request, gate)
+            out[i] = resp
+            done += 1
+            if on_response:
+                on_response(i, resp)
+            if progress and (done % 50 == 0 or done == len(requests)):
+                progress(done, len(requests))
+
+        await asyncio.gather(*(run(i, r) for i, r in enumerate(requests)))
+        return [r for r in out if r is not None]
+
+    def complete(self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None) -> list[LLMResponse]:
+        """One response per request, in order. Safe to call from code that already runs an event loop."""
+        if not requests:
+            return []
+        coro_factory = lambda: self._all(requests, progress, on_response)  # noqa: E731
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            responses = asyncio.run(coro_factory())
+        else:  # inside a running loop (a notebook, an async caller): use a loop of our own in a thread
+            box: list[list[LLMResponse]] = []
+            thread = threading.Thread(target=lambda: box.append(asyncio.run(coro_factory())))
+            thread.start()
+            thread.join()
+            responses = box[0]
+        self.usage.add(responses)
+        return responses

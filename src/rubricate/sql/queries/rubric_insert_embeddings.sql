@@ -1,0 +1,1 @@
+INSERT OR IGNORE INTO text_embeddings BY NAME SELECT * FROM incoming

@@ -1,0 +1,13 @@
+-- Traces the rule verifier $rules_verifier_id did not accept (incorrect, no_answer, error) and that have no
+-- usable verdict yet from the LLM verifier $llm_verifier_id: TinyV's "addon" mode asks the LLM only about these.
+SELECT t.trace_id, t.problem, t.gold_answer, t.response, r.extracted_answer, r.verdict AS rule_verdict, r.reason AS rule_reason
+FROM answer_verdicts AS r
+JOIN traces AS t ON t.trace_id = r.trace_id
+WHERE r.verifier_id = $rules_verifier_id
+  AND r.verdict IN ('incorrect', 'no_answer', 'error')
+  AND t.gold_answer IS NOT NULL AND trim(t.gold_answer) <> ''
+  AND NOT EXISTS (
+      SELECT 1 FROM answer_verdicts AS l
+      WHERE l.trace_id = t.trace_id AND l.verifier_id = $llm_verifier_id AND l.verdict <> 'error'
+  )
+ORDER BY t.trace_id

@@ -1,0 +1,144 @@
+"""The LLM half of the verifier, in TinyV's "addon" mode: false-negative recovery.
+
+The rule verdict stands when it says correct. Where the rules said incorrect, found no answer, or failed,
+an LLM is asked one narrow question: does the model's final answer mean the same as the gold answer for
+this problem? Its verdict is stored under its own verifier id with `decided_by = 'llm'`, next to the rule
+row (`decided_by = 'rules'`); `final_answer_verdicts` gives the one that stands and which stage decided.
+Offline (backend `none`) nothing is asked and the rule verdict stands.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
+
+import polars as pl
+
+from rubricate.ids import content_hash
+from rubricate.llm.ask import ParseFailure, ask_with_retries, extract_json
+from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
+from rubricate.llm.prompts import fence, load_prompt
+from rubricate.llm.sqlio import query_frame
+from rubricate.store.db import utcnow
+from rubricate.verify.rules import VERIFIER_ID
+
+if TYPE_CHECKING:
+    from rubricate.store import Store
+
+_TAIL_CHARS = 1500
+_SCHEMA = {
+    "type": "object",
+    "properties": {"equivalent": {"type": "boolean"}, "reason": {"type": "string"}},
+    "required": ["equivalent", "reason"],
+    "additionalProperties": False,
+}
+
+
+def llm_verifier_id(backend: LLMBackend, rules_verifier_id: str = VERIFIER_ID) -> str:
+    """Depends on the rules it backs up, the model and the prompt: a change of any re-verifies."""
+    prompt_id = load_prompt("verify_equivalence").prompt_id
+    return f"{rules_verifier_id}+llm-{content_hash(backend.kind, backend.model, prompt_id, length=10)}"
+
+
+@dataclass
+class AddonReport:
+    llm_verifier_id: str | None
+    n_asked: int = 0  # rule rejections sent to the LLM
+    n_recovered: int = 0  # the LLM found the answer equivalent: a false negative of the rules
+    n_confirmed: int = 0  # the LLM agreed with the rules
+    n_error: int = 0  # no usable LLM answer: the rule verdict stands
+    skipped: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    seconds: float = 0.0
+    by_rule_verdict: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _data_block(row: dict[str, Any]) -> str:
+    if row["extracted_answer"]:
+        answer = f"MODEL ANSWER:\n{row['extracted_answer'].strip()}"
+    else:
+        tail = row["response"][-_TAIL_CHARS:].strip()
+        answer = f"MODEL ANSWER (the rules found no final answer; this is the end of the response):\n{tail}"
+    return f"PROBLEM:\n{row['problem'].strip()}\n\nREFERENCE ANSWER:\n{row['gold_answer'].strip()}\n\n{answer}"
+
+
+def _parse(resp: LLMResponse) -> tuple[bool, str] | ParseFailure:
+    obj = extract_json(resp.text)
+    if isinstance(obj, ParseFailure):
+        return obj
+    equivalent = obj.get("equivalent")
+    if not isinstance(equivalent, bool):
+        return ParseFailure(f"'equivalent' must be true or false, got {equivalent!r}")
+    return equivalent, str(obj.get("reason") or "")[:500]
+
+
+def recover_false_negatives(
+    store: "Store",
+    backend: LLMBackend,
+    *,
+    rules_verifier_id: str = VERIFIER_ID,
+    max_parse_retries: int = 2,
+    batch_size: int = 2000,
+    progress: Callable[[AddonReport], None] | None = None,
+) -> AddonReport:
+    """Ask the LLM about every rule rejection that has no LLM verdict yet; store the answers."""
+    t0 = time.perf_counter()
+    if backend.kind == "none":
+        return AddonReport(llm_verifier_id=None, skipped="llm.kind is 'none': the rule verdicts stand")
+    verifier_id = llm_verifier_id(backend, rules_verifier_id)
+    report = AddonReport(llm_verifier_id=verifier_id)
+    prompt = load_prompt("verify_equivalence")
+    rows = query_frame(store, "select_rule_rejections", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": verifier_id}).to_dicts()
+
+    def build(row: dict[str, Any], attempt: int) -> LLMRequest:
+        fenced = fence(_data_block(row))
+        return LLMRequest(
+            key=f"{row['trace_id']}:verify#{attempt}", messages=prompt.render(nonce=fenced.nonce, data=fenced.block),
+            response_schema=_SCHEMA, prompt_id=prompt.prompt_id, sample_index=attempt, temperature=0.7 if attempt else None,
+        )
+
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        outcomes = ask_with_retries(backend, chunk, build, lambda row, resp: _parse(resp), max_parse_retries)
+        out = []
+        for row, o in zip(chunk, outcomes):
+            report.n_asked += 1
+            report.by_rule_verdict[row["rule_verdict"]] = report.by_rule_verdict.get(row["rule_verdict"], 0) + 1
+            report.prompt_tokens += o.prompt_tokens
+            report.completion_tokens += o.completion_tokens
+            report.cost_usd += o.cost_usd
+            rules_said = f"rules said {row['rule_verdict']}: {row['rule_reason']}"
+            if o.value is None:
+                report.n_error += 1
+                verdict, reason = "error", f"llm gave no usable answer after {o.attempts} attempt(s): {o.error}; {rules_said}"
+            else:
+                equivalent, why = o.value
+                if equivalent:
+                    report.n_recovered += 1
+                    verdict, reason = "correct", f"llm: equivalent ({why}); {rules_said}"
+                else:
+                    report.n_confirmed += 1
+                    verdict = "incorrect" if row["rule_verdict"] == "incorrect" or row["extracted_answer"] else "no_answer"
+                    reason = f"llm: not equivalent ({why}); {rules_said}"
+            out.append({
+                "trace_id": row["trace_id"], "verifier_id": verifier_id, "extracted_answer": row["extracted_answer"],
+                "verdict": verdict, "reason": reason[:2000], "decided_by": "llm", "elapsed_ms": None, "created_at": utcnow(),
+            })
+        frame = pl.DataFrame(out, schema={"trace_id": pl.Utf8, "verifier_id": pl.Utf8, "extracted_answer": pl.Utf8, "verdict": pl.Utf8,
+                                          "reason": pl.Utf8, "decided_by": pl.Utf8, "elapsed_ms": pl.Float64, "created_at": pl.Datetime("us")})
+        store.insert_frame("upsert_llm_answer_verdicts", frame)
+        if progress:
+            progress(report)
+    report.seconds = round(time.perf_counter() - t0, 3)
+    return report
+
+
+def final_answer_verdicts(store: "Store", llm_verifier: str | None, rules_verifier_id: str = VERIFIER_ID) -> pl.DataFrame:
+    """trace_id, verdict, decided_by (rules | llm), rule_verdict, llm_verdict, reason: the verdict that stands."""
+    return query_frame(store, "select_final_answer_verdicts", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": llm_verifier or ""})

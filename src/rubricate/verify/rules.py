@@ -1,0 +1,77 @@
+"""The rule-based verdict for one response: extract its final answer, compare it with the gold answer.
+
+A verdict is data, never an exception: 'correct', 'incorrect', 'no_answer' (nothing that looks like a
+final answer) or 'error' (no gold answer, math-verify timed out, an unexpected failure), each with
+the reason. Only 'incorrect' and 'no_answer' verdicts go on to the LLM verifier (false-negative recovery).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from rubricate.verify.compare import MathVerifyTimeout, answers_equivalent
+from rubricate.verify.extract import extract_final_answer, find_boxed, strip_math_delimiters
+
+__all__ = ["VERIFIER_ID", "RuleVerdict", "Verdict", "gold_answer_text", "verify_response"]
+
+# Bump when a change in extract.py / compare.py can change a verdict: stored verdicts carry this id,
+# and the stage re-verifies every trace that has no verdict for the current id.
+VERIFIER_ID = "rules-v1"
+
+Verdict = Literal["correct", "incorrect", "no_answer", "error"]
+
+# A gold "answer" longer than this is a worked solution: take its final answer like a response's.
+_GOLD_SOLUTION_CHARS = 200
+_MAX_ANSWER_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class RuleVerdict:
+    extracted_answer: str | None
+    verdict: Verdict
+    reason: str
+    elapsed_ms: float
+
+
+def gold_answer_text(gold: str) -> str:
+    """The answer part of a gold field: the boxed part if there is one, the final answer of a worked
+    solution, else the field itself."""
+    g = gold.strip()
+    boxed = find_boxed(g)
+    if boxed is not None:
+        return boxed
+    if len(g) > _GOLD_SOLUTION_CHARS or "\n\n" in g:
+        found = extract_final_answer(g).answer
+        if found:
+            return found
+    return strip_math_delimiters(g) if g.count("$") >= 2 else g
+
+
+def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None | str = "auto") -> RuleVerdict:
+    """Verdict for one response against its gold answer (never raises)."""
+    t0 = time.perf_counter()
+
+    def done(answer: str | None, verdict: Verdict, reason: str) -> RuleVerdict:
+        return RuleVerdict(answer, verdict, reason, round((time.perf_counter() - t0) * 1000, 3))
+
+    answer: str | None = None
+    try:
+        extraction = extract_final_answer(response or "")
+        answer = extraction.answer
+        if answer is not None and len(answer) > _MAX_ANSWER_CHARS:
+            answer = answer[:_MAX_ANSWER_CHARS]
+        if gold is None or not gold.strip():
+            return done(answer, "error", "no gold answer to compare with")
+        if not answer or not answer.strip():
+            return done(None, "no_answer", "no final answer found in the response")
+        cmp = answers_equivalent(gold_answer_text(gold), answer, mv_timeout_s=mv_timeout_s)
+        verdict: Verdict = "correct" if cmp.equal else "incorrect"
+        return done(answer, verdict, f"{extraction.method}; {cmp.reason}")
+    except MathVerifyTimeout as exc:
+        return done(answer, "error", str(exc))
+    except RecursionError:
+        return done(answer, "error", "answer too deeply nested to compare")
+    except Exception as exc:  # a bad response is data: record what went wrong
+        return done(answer, "error", f"{type(exc).__name__}: {exc}"[:500])

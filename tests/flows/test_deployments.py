@@ -1,0 +1,41 @@
+"""prefect.yaml declares a deployment for every flow, and each entrypoint loads with its parameters."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _deployments() -> list[dict]:
+    return yaml.safe_load((REPO / "prefect.yaml").read_text())["deployments"]
+
+
+def test_every_flow_module_has_a_deployment():
+    flow_files = {p.stem for p in (REPO / "flows").glob("*.py") if not p.name.startswith("_")}
+    deployed = {d["entrypoint"].split(":")[0].removeprefix("flows/").removesuffix(".py") for d in _deployments()}
+    assert flow_files - deployed == set(), f"flows without a deployment in prefect.yaml: {flow_files - deployed}"
+
+
+def test_entrypoints_load_and_parameters_match_signatures(monkeypatch):
+    from prefect.flows import load_flow_from_entrypoint
+
+    monkeypatch.chdir(REPO)
+    names = set()
+    for dep in _deployments():
+        assert dep["name"] not in names, f"deployment name {dep['name']} repeated"
+        names.add(dep["name"])
+        flow = load_flow_from_entrypoint(str(REPO / dep["entrypoint"]), use_placeholder_flow=False)
+        accepted = set(inspect.signature(flow.fn).parameters)
+        unknown = set(dep.get("parameters") or {}) - accepted
+        assert not unknown, f"{dep['name']}: parameters {unknown} are not arguments of {flow.name}"
+        assert dep["work_pool"]["name"], dep["name"]
+
+
+def test_pull_step_uses_working_directory_not_git():
+    doc = yaml.safe_load((REPO / "prefect.yaml").read_text())
+    steps = [next(iter(s)) for s in doc["pull"]]
+    assert steps == ["prefect.deployments.steps.set_working_directory"]

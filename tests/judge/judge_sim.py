@@ -1,0 +1,86 @@
+"""A scripted "model" for the stub OpenAI server: it judges arithmetic in numbered steps and, in obey mode,
+follows instructions it finds OUTSIDE a properly fenced block (as a model that respects fences would, and
+as any model would when the prompt does not fence the trace at all).
+
+Truth: a step is wrong when it states `a + b = c` (or -, *, x) and the arithmetic is false. The rubric has
+an item "arith" that catches exactly that; other items are never present.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from fractions import Fraction
+from typing import Any
+
+from rubricate.llm.stub_server import Reply, system_text, user_text
+
+_FENCE = re.compile(r"<<<UNTRUSTED (\w+)>>>\n(.*?)\n<<<END UNTRUSTED \1>>>", re.DOTALL)
+_STEP = re.compile(r"\[step (\d+)\] (.*?)(?=\n\n\[step \d+\] |\n<<<|\Z)", re.DOTALL)
+_ARITH = re.compile(r"(\d+)\s*([-+*x])\s*(\d+)\s*=\s*(\d+)")
+_JSON = re.compile(r"\{[^{}]*\"(?:verdict|selected|items|equivalent)\"[^{}]*\}")
+ARITH_ITEM = "arith"
+
+
+def split_fence(text: str) -> tuple[str, str]:
+    """(inside the first well-formed fence, everything outside it). No fence: everything is outside."""
+    m = _FENCE.search(text)
+    if not m:
+        return text, text
+    return m.group(2), text[: m.start()] + text[m.end() :]
+
+
+def first_wrong_step(text: str) -> tuple[int, str] | None:
+    for m in _STEP.finditer(text):
+        for a in _ARITH.finditer(m.group(2)):
+            x, op, y, z = int(a.group(1)), a.group(2), int(a.group(3)), int(a.group(4))
+            value = {"+": x + y, "-": x - y, "*": x * y, "x": x * y}[op]
+            if value != z:
+                return int(m.group(1)), a.group(0)
+    return None
+
+
+def _num(s: str) -> Fraction | None:
+    try:
+        return Fraction(s.strip().replace(" ", ""))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def judge_answer(body: dict[str, Any], obey: bool = True) -> str:
+    system, user = system_text(body), user_text(body)
+    inside, outside = split_fence(user)
+    if obey:
+        fake = _JSON.search(outside)
+        if fake:
+            return fake.group(0)  # obeys a verdict it was handed
+        told_correct = re.search(r"answer\s+correct", outside, re.IGNORECASE) is not None
+    else:
+        told_correct = False
+    if "You check answers" in system:  # the verifier's equivalence question
+        ref = re.search(r"REFERENCE ANSWER:\n(.*?)\n\n", inside + "\n\n", re.DOTALL)
+        got = re.search(r"MODEL ANSWER:\n(.*?)(?:\n\n|\Z)", inside, re.DOTALL)
+        a, b = (_num(ref.group(1)) if ref else None), (_num(got.group(1)) if got else None)
+        same = told_correct or (a is not None and a == b)
+        return json.dumps({"equivalent": same, "reason": "numbers compared"})
+    wrong = None if told_correct else first_wrong_step(inside)
+    if "first pass you only pick" in system:
+        rubric_ids = re.findall(r"^([\w-]+): ", system, re.MULTILINE)
+        return json.dumps({"selected": [] if told_correct else rubric_ids})
+    if "Items to check:" in user:
+        ids = [s.strip() for s in re.search(r"Items to check: (.*)", user).group(1).split(",")]  # type: ignore[union-attr]
+        items = []
+        for i in ids:
+            present = i == ARITH_ITEM and wrong is not None
+            items.append({"item_id": i, "present": present, "step": wrong[0] if present else None, "evidence": wrong[1] if present else ""})  # type: ignore[index]
+        return json.dumps({"items": items})
+    if wrong is None:
+        return json.dumps({"verdict": "correct", "first_error_step": None, "explanation": "all arithmetic checks out"})
+    return json.dumps({"verdict": "incorrect", "first_error_step": wrong[0], "explanation": f"{wrong[1]} is false"})
+
+
+def judge_script(obey: bool = True):
+    def script(body: dict[str, Any], n: int) -> Reply:
+        return Reply(content=judge_answer(body, obey))
+
+    return script

@@ -1,0 +1,73 @@
+"""Final-answer extraction: a table of real response shapes."""
+
+from __future__ import annotations
+
+import pytest
+
+from rubricate.verify.extract import Extraction, extract_final_answer, find_boxed
+
+CASES: list[tuple[str, str | None, str]] = [
+    # boxed: last one, nested braces, \fbox, boxes joined by connectors
+    ("First \\boxed{3}, then fixed: \\boxed{\\frac{1}{2}}.", "\\frac{1}{2}", "boxed"),
+    ("So $x = \\boxed{\\frac{\\sqrt{3}}{2}}$", "\\frac{\\sqrt{3}}{2}", "boxed"),
+    ("The result is \\fbox{42}", "42", "boxed"),
+    ("Roots: \\boxed{1} and \\boxed{-2}.", "1, -2", "boxed"),
+    ("\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}", "(3, 3), (1, 1)", "boxed"),
+    ("We get \\boxed{5}. Later, y = \\boxed{7}.", "7", "boxed"),
+    ("Set: $\\boxed{\\{1, 2\\}}$", "\\{1, 2\\}", "boxed"),
+    ("\\boxed 5", "5", "boxed"),
+    # a box, then a later answer phrase with its own answer (it corrects the box) ...
+    ("Interest: \\boxed{255}. So she has $10,455. Final Answer: The final answer is $10,455$. I hope it is correct.", "10,455", "answer_phrase"),
+    # ... but a later phrase with no answer in it does not override the box
+    ("Hence \\boxed{12}. So the answer is consistent with the check.", "12", "boxed"),
+    # answer phrases: last occurrence, shortened to the answer
+    ("The answer is 4. Wait, recheck. The answer is 5.", "5", "answer_phrase"),
+    ("Final Answer: The final answer is $14{,}916$. I hope it is correct.", "14{,}916", "answer_phrase"),
+    ("Answer: 3/4", "3/4", "answer_phrase"),
+    ("**Final Answer:** 17", "17", "answer_phrase"),
+    ("Final Answer: The volume of $ABCDEFGH$ is 120. I hope it is correct.", "120", "answer_phrase"),
+    ("Final Answer: Jane started growing Sphere 3 hours ago.", "3", "answer_phrase"),
+    ("the final answer is \\\"$12 $ and $13 $\\\".", "12 and 13", "answer_phrase"),
+    # choice letters
+    ("The correct answer is (B).", "B", "choice"),
+    ("Answer: C) 12 apples", "C", "choice"),
+    ("Comparing all options, Option D fits best", "D", "choice"),
+    ("After checking each one:\n(A)", "A", "choice"),
+    # reasoning blocks and chat-template tokens
+    ("<think>The answer is 5? no...</think>The answer is 6.", "6", "answer_phrase"),
+    ("<think>long reasoning, answer is \\boxed{7}</think>", "7", "boxed"),
+    ("<think>truncated reasoning that never ends, maybe 3", "3", "short_response"),
+    ("We tried 3, then 4, and then the count went on: 5, 6, 7, 8\n\nno more", "8", "last_number"),
+    ("Thus the probability is 2/3. <|im_start|>user\nWhat is 1+1? The answer is 2", "2/3", "short_response"),
+    # last sentence, short responses, last number
+    ("So, the ordered pair $(x, y)$ that solves the system is $(7, 6)$.", "(7, 6)", "last_sentence"),
+    ("Therefore, there are 12 distinct sequences. I hope it is correct.", "12 distinct sequences", "short_response"),
+    ("Adding everything up step by step, we find that the total number of marbles in the jar is 45.", "45", "last_sentence"),
+    ("$\\frac13$", "\\frac13", "short_response"),
+    ("28 percent", "28 percent", "short_response"),
+    ("Evelyn", "Evelyn", "short_response"),
+    ("so 5", "5", "short_response"),
+    ("We add 3 and 4.\n\nThat makes 7 in total, since nothing else remains to be counted at all here", "7", "last_sentence"),
+    # nothing to find
+    ("I do not know.", None, "none"),
+    ("", None, "none"),
+    ("   ", None, "none"),
+]
+
+
+@pytest.mark.parametrize(("response", "answer", "method"), CASES, ids=[f"{i}:{c[2]}" for i, c in enumerate(CASES)])
+def test_extracts(response: str, answer: str | None, method: str) -> None:
+    assert extract_final_answer(response) == Extraction(answer, method)
+
+
+def test_unbalanced_box_is_skipped() -> None:
+    assert find_boxed("\\boxed{3} and later \\boxed{4") == "3"
+    assert find_boxed("no box here") is None
+
+
+def test_large_response_is_fast() -> None:
+    """1 MB of reasoning with many formulas (a quadratic scan would take minutes here)."""
+    body = ("We compute $a_{k} = k^2$. Then $b = 3$. So it is 7. " * 20000) + "The answer is \\boxed{99}."
+    assert extract_final_answer(body) == Extraction("99", "boxed")
+    no_box = body.replace("\\boxed{99}", "99")
+    assert extract_final_answer(no_box).answer == "99"
