@@ -19,8 +19,10 @@ export RUBRICATE_DATA_DIR := $(DATA)
 export RUBRICATE_REPO := $(CURDIR)
 export PYTHONPATH := $(CURDIR)
 export TOKENIZERS_PARALLELISM := false
+# The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
+PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: install demo test bench ui-mlflow ui-prefect deploy worker clean
+.PHONY: install demo test bench ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -58,3 +60,26 @@ worker: install
 
 clean:
 	rm -rf $(DATA)
+
+# --- GPU labelling (run these on the GPU machine) -------------------------------------------------------------
+# vLLM lives in its own environment: its pins (torch, fastapi) conflict with this one (see README "GPU labelling").
+VLLM_VENV ?= .venv-vllm
+VLLM_SPEC ?= vllm==0.32.*
+vllm-env:
+	@command -v nvidia-smi >/dev/null || { echo "vllm-env needs a machine with an NVIDIA GPU and driver (nvidia-smi not found)"; exit 1; }
+	test -x $(VLLM_VENV)/bin/python || $(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q "$(VLLM_SPEC)"
+	$(VLLM_VENV)/bin/vllm --help >/dev/null
+	@echo "vLLM is ready. In the config: llm: {kind: vllm_batch, model: <model>, vllm_executable: $(CURDIR)/$(VLLM_VENV)/bin/vllm}"
+
+# A Prefect work pool whose worker runs on the GPU machine: deployments with work_pool `gpu` run there.
+gpu-pool: install
+	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect work-pool create gpu --type process || true
+
+gpu-worker: install
+	@test -x $(VLLM_VENV)/bin/vllm || { echo "no $(VLLM_VENV)/bin/vllm here: run 'make vllm-env' on this GPU machine first"; exit 1; }
+	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect worker start --pool gpu
+
+bench-judge: install
+	$(BIN)/python bench/judge_throughput.py

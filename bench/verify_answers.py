@@ -81,7 +81,7 @@ _DEC = re.compile(r"^-?\d+\.\d+$")
 _FRAC = re.compile(r"^(-?)\\[dt]?frac\{(\d+)\}\{(\d+)\}$")
 _PCT = re.compile(r"^(\d+(?:\.\d+)?)\s*\\%$")
 _UNIT = re.compile(r"^(-?\d+(?:\.\d+)?)\s*(?:\\,|\\ )?\s*\\(?:text|mathrm)\{\s*[A-Za-z/ ]+\}(?:\^\d)?$")
-_LAST_INT = re.compile(r"(\d+)(?!.*\d)", re.DOTALL)
+_LAST_NUMBER = re.compile(r"(\d+)(\.\d+)?(?!.*\d)", re.DOTALL)
 
 
 def rewrite(g: str) -> tuple[str, str] | None:
@@ -113,11 +113,12 @@ def rewrite(g: str) -> tuple[str, str] | None:
 
 
 def perturb(g: str) -> str | None:
-    """`g` with its last integer increased by one (a different answer), or None when it has no digits."""
-    m = _LAST_INT.search(g)
+    """`g` with the integer part of its last number increased by one (a different answer; changing the
+    16th decimal of 53.33333333333333 would not be), or None when it has no digits."""
+    m = _LAST_NUMBER.search(g)
     if not m:
         return None
-    return g[: m.start()] + str(int(m.group(1)) + 1) + g[m.end():]
+    return g[: m.start()] + str(int(m.group(1)) + 1) + (m.group(2) or "") + g[m.end():]
 
 
 def respond(answer: str) -> str:
@@ -152,7 +153,9 @@ def big_math_pairs(n_golds: int, seed: int) -> list[Pair]:
 # -- the two verifiers -----------------------------------------------------------------------------
 
 
-def run_math_verify(pairs: list[Pair]) -> tuple[list[bool], float]:
+def run_math_verify(pairs: list[Pair], wrap_gold: bool = False) -> tuple[list[bool], float]:
+    """wrap_gold: give math-verify the gold as '$gold$' when it has no math delimiters (its latex
+    extractor needs them; without, a raw LaTeX gold often does not parse and nothing matches)."""
     from math_verify import parse, verify
     from math_verify import parser as mv_parser
 
@@ -161,7 +164,10 @@ def run_math_verify(pairs: list[Pair]) -> tuple[list[bool], float]:
     out = []
     t0 = time.perf_counter()
     for p in pairs:
-        out.append(bool(verify(parse(p.gold), parse(p.response))))
+        gold = p.gold
+        if wrap_gold and not any(d in gold for d in ("$", "\\(", "\\[", "\\boxed")):
+            gold = f"${gold}$"
+        out.append(bool(verify(parse(gold), parse(p.response))))
     return out, time.perf_counter() - t0
 
 
@@ -223,25 +229,32 @@ def ratio(a: float, b: float) -> str:
     return f"{a / b:.2f}x" if b else "n/a"
 
 
-def report(name: str, pairs: list[Pair], mv: list[bool], mv_s: float, ours: list[bool], ours_s: float, verdicts: list, show: int) -> None:
+def report(
+    name: str, pairs: list[Pair], mv: list[bool], mv_s: float, mvw: list[bool], mvw_s: float,
+    ours: list[bool], ours_s: float, verdicts: list, show: int,
+) -> None:
     n = len(pairs)
-    sm, so = scores(mv, pairs), scores(ours, pairs)
+    sm, sw, so = scores(mv, pairs), scores(mvw, pairs), scores(ours, pairs)
     print(f"\n=== {name}: {n} pairs ({sum(p.truth for p in pairs)} truly equivalent, {sum(p.expected for p in pairs)} expected equivalent)")
-    print(f"{'':40s} {'math-verify':>12s} {'rubricate':>12s} {'ratio':>8s}")
+    print(f"{'':34s} {'math-verify':>12s} {'mv $gold$':>10s} {'rubricate':>10s} {'ratio':>7s} {'ratio $':>8s}")
     for k in sm:
-        r = ratio(float(so[k]), float(sm[k])) if k.startswith("accepted") or k.startswith("agreement") else ""
-        print(f"{k:40s} {fmt(sm[k]):>12s} {fmt(so[k]):>12s} {r:>8s}")
-    rate_mv, rate_ours = n / mv_s, n / ours_s
-    print(f"{'verifications / s (1 core)':40s} {rate_mv:12.1f} {rate_ours:12.1f} {ratio(rate_ours, rate_mv):>8s}")
+        show_ratio = k.startswith("accepted") or k.startswith("agreement")
+        r1 = ratio(float(so[k]), float(sm[k])) if show_ratio else ""
+        r2 = ratio(float(so[k]), float(sw[k])) if show_ratio else ""
+        print(f"{k:34s} {fmt(sm[k]):>12s} {fmt(sw[k]):>10s} {fmt(so[k]):>10s} {r1:>7s} {r2:>8s}")
+    rate_mv, rate_w, rate_ours = n / mv_s, n / mvw_s, n / ours_s
+    print(f"{'verifications / s (1 core)':34s} {rate_mv:12.1f} {rate_w:10.1f} {rate_ours:10.1f} {ratio(rate_ours, rate_mv):>7s} {ratio(rate_ours, rate_w):>8s}")
     by = Counter(("math-verify" if "math-verify" in v.reason else "rules") for v in verdicts if v.verdict in ("correct", "incorrect"))
     print(f"rubricate decided by rules: {by['rules']}, by its math-verify fallback: {by['math-verify']}, "
           f"no_answer: {sum(v.verdict == 'no_answer' for v in verdicts)}, error: {sum(v.verdict == 'error' for v in verdicts)}")
-    diff = [i for i in range(n) if mv[i] != ours[i]]
-    print(f"-- {len(diff)} pairs where the two disagree (truth | math-verify | rubricate | gold | rubricate's answer | reason):")
+    # against the stronger math-verify variant ($gold$), rubricate's wrong verdicts first
+    diff = sorted((i for i in range(n) if mvw[i] != ours[i]), key=lambda i: ours[i] == pairs[i].truth)
+    print(f"-- {len(diff)} pairs where rubricate and math-verify ($gold$) disagree; rubricate wrong first")
+    print("   (truth | mv $gold$ | rubricate | gold | rubricate's answer | reason | note):")
     for i in diff[:show]:
         p, v = pairs[i], verdicts[i]
         mark = "ours right" if ours[i] == p.truth else "MV right"
-        print(f"  [{mark}] {p.truth!s:5} | {mv[i]!s:5} | {ours[i]!s:5} | {p.gold[:45]!r} | {str(v.extracted_answer)[:45]!r} | {v.reason[:60]} | {p.note[:70]}")
+        print(f"  [{mark}] {p.truth!s:5} | {mvw[i]!s:5} | {ours[i]!s:5} | {p.gold[:45]!r} | {str(v.extracted_answer)[:45]!r} | {v.reason[:60]} | {p.note[:70]}")
     if len(diff) > show:
         print(f"  ... {len(diff) - show} more")
 
@@ -272,14 +285,16 @@ def main() -> None:
             continue
         ours, verdicts, ours_s = run_rubricate(pairs)
         mv, mv_s = run_math_verify(pairs)
-        report(name, pairs, mv, mv_s, ours, ours_s, verdicts, args.show)
+        mvw, mvw_s = run_math_verify(pairs, wrap_gold=True)
+        report(name, pairs, mv, mv_s, mvw, mvw_s, ours, ours_s, verdicts, args.show)
         if name == "big_math_5k":
             for kind in ("big_math self", "big_math rewrite", "big_math perturbed"):
                 idx = [i for i, p in enumerate(pairs) if p.source == kind]
                 if idx:
                     a_mv = sum(mv[i] for i in idx) / len(idx)
+                    a_w = sum(mvw[i] for i in idx) / len(idx)
                     a_ours = sum(ours[i] for i in idx) / len(idx)
-                    print(f"  {kind:22s} n={len(idx):5d}  accepted: math-verify {a_mv:.3f}  rubricate {a_ours:.3f}")
+                    print(f"  {kind:20s} n={len(idx):5d}  accepted: math-verify {a_mv:.3f}  mv $gold$ {a_w:.3f}  rubricate {a_ours:.3f}")
         all_pairs += pairs
 
     print(f"\n=== {args.workers}-worker pool on all {len(all_pairs)} pairs")

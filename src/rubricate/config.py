@@ -19,6 +19,7 @@ from rubricate.ids import content_hash
 from rubricate.judge.config import JudgeConfig
 from rubricate.llm.base import LLMConfig
 from rubricate.rewards.config import RewardsConfig
+from rubricate.rubric.config import RubricConfig
 from rubricate.strict import Strict
 
 
@@ -117,6 +118,7 @@ class PipelineConfig(Strict):
     judge: JudgeConfig = JudgeConfig()
     collect: CollectConfig = CollectConfig()
     rewards: RewardsConfig = RewardsConfig()
+    rubric: RubricConfig = RubricConfig()
 
     @field_validator("sources")
     @classmethod

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
+import yaml
 
 from rubricate.ingest.run import TRACE_SCHEMA
 from rubricate.judge.records import TraceToJudge
@@ -65,3 +67,31 @@ def add_traces(store: Store, traces: list[TraceToJudge], dataset: str = "unit") 
         "ingest_run_id": "test", "ingested_at": datetime(2026, 1, 1),
     } for i, t in enumerate(traces)]
     store.insert_frame("insert_traces", pl.DataFrame(rows, schema=TRACE_SCHEMA))
+
+
+def ingest_first_source(path: Path) -> None:
+    """Ingest the config's first source (the labelled traces) without running a flow."""
+    from rubricate.config import load_config
+    from rubricate.ingest.run import ingest_source
+    from rubricate.store import open_store
+
+    cfg = load_config(path)
+    ingest_source(open_store(cfg.store_path()), cfg.sources[0])
+
+
+def flow_config(tmp_path: Path, server: StubOpenAIServer, **extra) -> Path:
+    """A config file: 20 labelled arithmetic traces as a jsonl source, the judge LLM at `server`."""
+    traces = tmp_path / "labelled.jsonl"
+    with traces.open("w") as fh:
+        for t in arithmetic_traces(20):
+            fh.write(json.dumps({"q": t.problem, "steps": list(t.steps), "ok": t.label_correct, "err": t.label_first_error_step}) + "\n")
+    cfg = {
+        "data_dir": str(tmp_path / "data"),
+        "sources": [{"name": "arith", "reader": "jsonl", "path": str(traces),
+                     "fields": {"problem": "q", "response": None, "steps": "steps", "label_correct": "ok", "label_first_error_step": "err"}}],
+        "llm": {"kind": "litellm", "model": "openai/judge-sim", "api_base": server.url, "max_retries": 1, "retry_base_s": 0.01},
+        **extra,
+    }
+    path = tmp_path / "cfg.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    return path

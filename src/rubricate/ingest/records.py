@@ -74,3 +74,14 @@ def join_steps(steps: list[str]) -> str:
 def excerpt(raw: Any, limit: int = 500) -> str:
     text = raw if isinstance(raw, str) else repr(raw)
     return text[:limit]
+
+
+def too_large(line: int, size: int, limit: int, raw_excerpt: str, source_path: str | None = None) -> Rejection:
+    """The rejection for a row over the source's `max_response_chars`, saying how to accept it."""
+    return Rejection(
+        line,
+        "too_large",
+        f"{size:,} characters exceeds max_response_chars={limit:,} (raise it in the source config to accept)",
+        raw_excerpt,
+        source_path,
+    )

@@ -1,8 +1,9 @@
 """Judge stored traces with one judge and store its verdicts in `judge_verdicts`.
 
 Idempotent: traces that already have a usable verdict from this judge (same judge_id) are skipped; error
-rows are judged again (their LLM answers come from the response cache, so that costs nothing unless the
-cache misses). Traces go through in rounds of `batch_size` and each round is stored before the next, so a
+rows are judged again. Through the response cache that is free and deterministic: an answer that did not
+parse replays (still an error), a call that failed (timeout, 5xx) is made again; raising
+`judge.max_parse_retries` asks only the missing new samples. Traces go through in rounds of `batch_size` and each round is stored before the next, so a
 run killed half way resumes where it stopped.
 """
 

@@ -62,7 +62,8 @@ def parse_result_line(line: dict[str, Any]) -> tuple[str | None, LLMResponse]:
         return custom_id, LLMResponse(key=key, text=None, error=f"batch line failed: {json.dumps(line['error'])[:500]}")
     response = line.get("response") or {}
     status = response.get("status_code", 200)
-    body = response.get("body") or {}
+    # vLLM wraps the completion as {status_code, request_id, body}; accept a bare completion as well.
+    body = response.get("body") or (response if "choices" in response else {})
     if status != 200:
         return custom_id, LLMResponse(key=key, text=None, error=f"batch line status {status}: {json.dumps(body)[:500]}")
     try:

@@ -18,7 +18,7 @@ import logging
 import re
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import polars as pl
 
@@ -27,7 +27,7 @@ from rubricate.ids import content_hash, text_hash
 from rubricate.llm.base import LLMBackend, LLMConfig
 from rubricate.rubric.config import RubricConfig
 from rubricate.rubric.generalize import MASKING_VERSION, generalize
-from rubricate.rubric.storeio import frame_with
+from rubricate.rubric.storeio import frame_with, query_frame
 from rubricate.store.db import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,9 @@ class DescribeReport:
         return asdict(self)
 
 
-def scope_params(rcfg: RubricConfig) -> dict[str, Any]:
-    """The bound parameters every scoped query takes."""
-    return {"domain": rcfg.domain, "datasets": list(rcfg.datasets) or None}
+def scope_params(rcfg: RubricConfig, trace_ids: Sequence[str] | None = None) -> dict[str, Any]:
+    """The bound parameters every scoped query takes (`trace_ids`: only these traces, e.g. a labelled split)."""
+    return {"domain": rcfg.domain, "datasets": list(rcfg.datasets) or None, "trace_ids": list(trace_ids) if trace_ids is not None else None}
 
 
 def describer_id(rcfg: RubricConfig, llm: LLMConfig) -> str:
@@ -141,6 +141,7 @@ def describe_new_traces(
     llm: LLMConfig,
     *,
     backend: LLMBackend | None = None,
+    trace_ids: Sequence[str] | None = None,
     progress: Callable[[DescribeReport], None] | None = None,
 ) -> DescribeReport:
     """Describe every wrong trace in scope that the current describer has not described (or may retry)."""
@@ -152,8 +153,9 @@ def describe_new_traces(
         )
     did = describer_id(rcfg, llm)
     report = DescribeReport(describer_id=did, source=rcfg.source, errors=[])
-    candidates = store.frame(
-        "rubric_traces_to_describe", {"describer_id": did, "max_attempts": rcfg.llm_max_attempts, **scope_params(rcfg)}
+    candidates = query_frame(
+        store,
+        "rubric_traces_to_describe", {"describer_id": did, "max_attempts": rcfg.llm_max_attempts, **scope_params(rcfg, trace_ids)}
     )
     report.n_candidates = candidates.height
     if candidates.is_empty():

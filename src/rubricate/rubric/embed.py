@@ -20,8 +20,8 @@ import polars as pl
 
 from rubricate.errors import RubricateError
 from rubricate.ids import text_hash
-from rubricate.rubric.config import EmbedderConfig
-from rubricate.rubric.storeio import frame_with
+from rubricate.rubric.config import EmbedderConfig, RubricConfig
+from rubricate.rubric.storeio import frame_with, query_frame
 from rubricate.store.db import Store, utcnow
 
 if TYPE_CHECKING:
@@ -162,3 +162,25 @@ def embed_texts_cached(store: Store, embedder: Embedder, texts: Sequence[str]) -
     keyed = frame.with_row_index("position").select("position", "text_hash")
     found = frame_with(store, "rubric_embeddings_for", keyed, {"model_id": embedder.model_id})
     return to_matrix(found["embedding"]), report
+
+
+def embed_new_descriptions(
+    store: Store,
+    rcfg: RubricConfig,
+    describer: str,
+    *,
+    embedder: Embedder | None = None,
+    trace_ids: Sequence[str] | None = None,
+    progress: Callable[[EmbedReport], None] | None = None,
+) -> EmbedReport:
+    """Embed the descriptions in the rubric's scope that have no embedding from the configured model yet.
+
+    The model is loaded only when there is something to embed, so a refresh with no new texts costs nothing.
+    """
+    from rubricate.rubric.descriptions import scope_params
+
+    model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
+    todo = query_frame(store, "rubric_texts_to_embed", {"describer_id": describer, "model_id": model_id, **scope_params(rcfg, trace_ids)})
+    if todo.is_empty():
+        return EmbedReport(model_id=model_id)
+    return embed_missing(store, embedder or Embedder(rcfg.embedder), todo, progress)

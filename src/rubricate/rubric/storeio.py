@@ -1,6 +1,7 @@
-"""Two store patterns rubric mining needs beyond `Store`: a query over an incoming frame, and a transaction.
+"""Store patterns rubric mining needs beyond `Store`: a query as a frame, a query over an incoming frame,
+and a transaction. All run named statements from sql/queries with bound parameters only.
 
-Both still run named statements from sql/queries with bound parameters only.
+(DuckDB 2.0: `cursor.execute(...)` results have no `.pl()`; `cursor.sql(...)` gives a relation that has.)
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ import polars as pl
 from rubricate.store.db import Store, load_sql
 
 
+def query_frame(store: Store, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
+    """Run the named query and return its rows as a Polars frame."""
+    cur = store.cursor()
+    try:
+        return cur.sql(load_sql(name), params=params or {}).pl()
+    finally:
+        cur.close()
+
+
 def frame_with(store: Store, name: str, incoming: pl.DataFrame, params: dict[str, Any] | None = None) -> pl.DataFrame:
     """Run the named query with `incoming` visible as the view `incoming`; return its result as a frame."""
     cur = store.cursor()
     try:
         cur.register("incoming", incoming.to_arrow())
-        result = cur.execute(load_sql(name), params or {}).pl()
+        result = cur.sql(load_sql(name), params=params or {}).pl()
         cur.unregister("incoming")
         return result
     finally:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import math
+import random
 import re
 import threading
 from dataclasses import dataclass
@@ -115,6 +116,8 @@ def normalize_answer(text: str) -> str:
     s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s)
     s = _SPACE_THOUSANDS.sub(lambda m: m.group(1).replace(" ", ""), s)
     s = _TRAILING_PUNCT.sub("", s)
+    while s.endswith("}") and s.count("}") > s.count("{"):  # a stray closing brace ("[0, 1]}")
+        s = s[:-1].rstrip()
     return s.strip()
 
 
@@ -148,6 +151,7 @@ class Num:
 @dataclass(frozen=True, slots=True)
 class Choice:
     letter: str
+    content: str = ""  # the option's text when given with the letter ("C: 5", "(B) 12")
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +238,8 @@ def _tokens(s: str) -> tuple[Tok, ...]:
                 raise _NotNumeric(tok)
         elif kind == "var" and tok == "e":
             kind = "const"
+        elif kind == "var" and "_{" in tok:
+            tok = tok.replace("_{", "_").replace("}", "")  # a_{1} is a_1
         elif tok == "**":
             tok = "^"
         out.append((kind, tok))
@@ -524,7 +530,7 @@ _OPEN = {"(": ")", "[": "]", "{": "}"}
 _SPLIT_WORDS = re.compile(r"\s+(?:and|or)\s+|\\cup(?![A-Za-z])|\\text\s*\{\s*(?:and|or|,)\s*\}", re.IGNORECASE)
 _CHOICE = re.compile(
     r"^(?:\\text(?:bf)?\s*\{\s*)?(?:\(\s*([A-J])\s*\)|([A-J]))(?:\s*\})?$"
-    r"|^\(([A-J])\)\s+\S.*$|^([A-J])[.):]\s+\S.*$"
+    r"|^(?:\(([A-J])\)|([A-J])[.):])\s+(?P<content>\S.*)$"
     r"|^(?:option|choice)\s*\(?([A-J])\)?$",
     re.IGNORECASE | re.DOTALL,
 )
@@ -556,9 +562,12 @@ _UNIT_SYNONYMS = {
     "inche": "in", "mile": "mi", "yard": "yd", "pound": "lb", "degree": "deg", "dollar": "$", "unit": "",
     "squareunit": "", "sqm": "m^2", "squaremeter": "m^2", "squarecentimeter": "cm^2",
 }
-_LABEL_STRIP = re.compile(r"_\{[^{}]*\}|_\w|\\(?:angle|triangle|overline|overrightarrow|vec|frac|text|mathrm|operatorname|min|max|mid|left|right)(?![A-Za-z])|[{}\s']")
+# f(x), S(n), \varphi(p^a q^b): a function's name applied to anything (not x(x+1), a product)
+_LABEL_APPLY = re.compile(r"^(?:\\[A-Za-z]+|[fghpquvwFGHPQSTVW])\s*\(.*\)$")
+_LABEL_STRIP = re.compile(r"_\{(?:[^{}]|\{[^{}]*\})*\}|_\w|\\(?:angle|triangle|overline|overrightarrow|vec|frac|text|mathrm|operatorname|min|max|mid|left|right)(?![A-Za-z])|[{}\s']")
 _LABEL_OK = re.compile(r"^[A-Za-z\\(),:|]+$")
 _REL_OPS = re.compile(r"(<=|>=|!=|<|>)")
+_SET_BUILDER = re.compile(r"^\s*[A-Za-z]\s*(?:\||\\mid)\s*(.+)$", re.DOTALL)
 _IN_SET = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(.+)$", re.DOTALL)
 _PM = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
 _MATRIX = re.compile(
@@ -626,6 +635,8 @@ def _is_label(s: str) -> bool:
     s = s.strip()
     if not s or evaluate(s) is not None:
         return False
+    if _LABEL_APPLY.match(s) and s.count("(") == 1 and s.count(")") == 1:
+        return True
     return bool(_LABEL_OK.match(_LABEL_STRIP.sub("", s)))
 
 
@@ -667,7 +678,9 @@ def _scalar(s: str) -> Node:
         return Num(value, _is_exact(s, value))
     m = _CHOICE.match(s)
     if m:
-        return Choice(next(g for g in m.groups() if g).upper())
+        letter = next(g for g in m.groups()[:5] if g).upper()
+        content = (m.group("content") or "").strip()
+        return Choice(letter, content)
     core, pct = s, False
     m = _PCT_WORDS.search(core)
     if m:
@@ -730,25 +743,26 @@ def _relation_interval(s: str) -> Seq | None:
         if a is None or b is None:
             return None
         if all(o in ("<", "<=") for o in ops):
-            return Seq("interval", (Num(a, False), Num(b, False)), "[" if ops[0] == "<=" else "(", "]" if ops[1] == "<=" else ")")
+            return Seq("interval", (Num(a, _is_exact(lo, a)), Num(b, _is_exact(hi, b))), "[" if ops[0] == "<=" else "(", "]" if ops[1] == "<=" else ")")
         if all(o in (">", ">=") for o in ops):
-            return Seq("interval", (Num(b, False), Num(a, False)), "[" if ops[1] == ">=" else "(", "]" if ops[0] == ">=" else ")")
+            return Seq("interval", (Num(b, _is_exact(hi, b)), Num(a, _is_exact(lo, a))), "[" if ops[1] == ">=" else "(", "]" if ops[0] == ">=" else ")")
         return None
     left, right = vals
     op = ops[0]
     if "|" in left or "|" in right:
         return None
     if _is_label(left) and (v := evaluate(right)) is not None:
-        pass
+        exact = _is_exact(right, v)
     elif _is_label(right) and (v := evaluate(left)) is not None:
         op = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
+        exact = _is_exact(left, v)
     else:
         return None
     inf = Num(math.inf, False)
     ninf = Num(-math.inf, False)
     if op in (">", ">="):
-        return Seq("interval", (Num(v, False), inf), "[" if op == ">=" else "(", ")")
-    return Seq("interval", (ninf, Num(v, False)), "(", "]" if op == "<=" else ")")
+        return Seq("interval", (Num(v, exact), inf), "[" if op == ">=" else "(", ")")
+    return Seq("interval", (ninf, Num(v, exact)), "(", "]" if op == "<=" else ")")
 
 
 def _parse(s: str, depth: int = 0) -> Node:
@@ -783,8 +797,8 @@ def _parse(s: str, depth: int = 0) -> Node:
     if len(eq) >= 2 and all(eq) and not re.search(r"[<>!]$", eq[0]):
         if _is_label(eq[0]):
             return Assign(_canon(eq[0]), _parse(_approx(eq[-1]), depth + 1))
-        if len(eq) >= 3:
-            return _parse(_approx(eq[-1]), depth + 1)
+        if len(eq) >= 3 or (evaluate(eq[0]) is not None and evaluate(_approx(eq[1])) is not None):
+            return _parse(_approx(eq[-1]), depth + 1)  # a computation: (8*10-8)/3 = 24 states 24
         return _expr(s)
     if r"\approx" in s:
         return _parse(_approx(s), depth + 1)
@@ -811,6 +825,10 @@ def _parse(s: str, depth: int = 0) -> Node:
         if len(inner_parts) == 1 and o in "([" and c in ")]" and o + c in ("()", "[]"):
             return _parse(inner, depth + 1)  # a bracketed single value
         if o == "{" and c == "}":
+            m = _SET_BUILDER.match(inner)
+            if m:  # {x | x < 1 or x > 2}: the condition says it
+                cond = _parse(m.group(1), depth + 1)
+                return cond if isinstance(cond, Seq) and cond.kind in ("interval", "list") else _expr(s)
             if "|" in inner or r"\mid" in inner:
                 return _expr(s)
             items = _flatten([_parse(p, depth + 1) for p in inner_parts if p])
@@ -829,7 +847,9 @@ def _approx(s: str) -> str:
         return s
     if _is_label(parts[0]) or not parts[0]:
         return parts[-1]
-    return parts[0]
+    if evaluate(parts[0]) is not None:
+        return parts[0]  # the exact value
+    return s  # not a value and its approximation: keep the whole statement
 
 
 def _flatten(items: list[Node]) -> list[Node]:
@@ -1005,17 +1025,82 @@ def _cmp_named(g: dict[str, Node], p: dict[str, Node]) -> Decision:
     return (None, "undecided") if undecided else (True, "same values by name")
 
 
+_IDENTITY_POINTS = 4
+
+
+def _identity(g_text: str, p_text: str) -> Decision:
+    """Randomised identity test: evaluate both expressions at the same random points.
+
+    Two different rational/elementary expressions agree at random points with probability ~0, so
+    agreement at every point is taken as equality; one clear disagreement settles inequality. Points
+    take both signs (sqrt(x^2) is not x); points outside an expression's domain are skipped. The
+    seed is fixed: the verdict is deterministic.
+    """
+    try:
+        tg, tp = _tokens(g_text), _tokens(p_text)
+    except _NotNumeric:
+        return None, "expression"
+    vg, vp = _variables(tg), _variables(tp)
+    if not vg and not vp:
+        return None, "expression"
+    if vg != vp:
+        try:  # only a verdict when both really are expressions we can evaluate
+            _Eval(tg, dict.fromkeys(vg, 1.25)).parse()
+            _Eval(tp, dict.fromkeys(vp, 1.25)).parse()
+        except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+            return None, "expression"
+        return False, f"different variables: {', '.join(sorted(vg))} vs {', '.join(sorted(vp))}"
+    rng = random.Random(20240611)
+    names = sorted(vg)
+    agree = 0
+    for _ in range(4 * _IDENTITY_POINTS):
+        env = {n: rng.choice((-1.0, 1.0)) * rng.uniform(0.4, 2.4) for n in names}
+        try:
+            a = float(_Eval(tg, env).parse())
+            b = float(_Eval(tp, env).parse())
+        except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+            continue
+        if not (math.isfinite(a) and math.isfinite(b)):
+            continue
+        scale = max(1.0, abs(a), abs(b))
+        if abs(a - b) <= 1e-9 * scale:
+            agree += 1
+            if agree >= _IDENTITY_POINTS:
+                return True, f"same value at {agree} random points"
+        elif abs(a - b) > 1e-6 * scale:
+            return False, "different values at a random point"
+        else:
+            return None, "nearly equal values"
+    return None, "expression"
+
+
 def _cmp(g: Node, p: Node) -> Decision:
     g, p = _unwrap(g), _unwrap(p)
     if isinstance(g, Expr) or isinstance(p, Expr):
-        if isinstance(g, Expr) and isinstance(p, Expr) and g.canon == p.canon and g.canon:
-            return True, "same expression"
+        if isinstance(g, Expr) and isinstance(p, Expr):
+            if g.canon == p.canon and g.canon:
+                return True, "same expression"
+            return _identity(g.text, p.text)
+        expr = g if isinstance(g, Expr) else p
+        other = p if expr is g else g
+        if isinstance(other, Num) and not other.percent and other.unit is None:
+            eq, why = _identity(expr.text, "0")  # an expression with variables is not a number
+            if eq is False and why.startswith("different variables"):
+                return False, "a number vs an expression in " + why.split(": ")[1].split(" vs")[0].strip()
         return None, "expression"
     if isinstance(g, Num) and isinstance(p, Num):
         return _cmp_num(g, p)
     if isinstance(g, Choice) or isinstance(p, Choice):
         if isinstance(g, Choice) and isinstance(p, Choice):
-            return (g.letter == p.letter), ("same choice" if g.letter == p.letter else f"choice {p.letter} vs {g.letter}")
+            if g.letter != p.letter:
+                return False, f"choice {p.letter} vs {g.letter}"
+            if g.content and p.content and g.content != p.content:
+                eq, _ = _cmp(_parse(g.content, 1), _parse(p.content, 1))
+                if eq is False:  # "C: 5" vs "C: 6": the answer quotes the option wrongly
+                    return False, f"same letter {g.letter}, different option text"
+                if eq is None:
+                    return None, "same letter, option texts differ"
+            return True, "same choice"
         if isinstance(g, Choice):
             return False, f"gold is choice {g.letter}; the answer is not a choice letter"
         return None, "choice vs value"
@@ -1106,6 +1191,24 @@ def _mv_parse(text: str, timeout: int | None) -> list:
         return []
 
 
+_NUMBER_IN_TEXT = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _differs_only_in_numbers(gold: str, pred: str) -> str | None:
+    """A guard on math-verify's "equivalent": it can compare a fragment of an answer it only partly
+    parsed ("20 workers for tabletops, 40 for legs" vs "..., 41 for legs"). When both answers are
+    written the same way except for their numbers, and the numbers differ (not just their order), the
+    answers differ."""
+    g, p = normalize_answer(gold), normalize_answer(pred)
+    if _NUMBER_IN_TEXT.sub("#", g) != _NUMBER_IN_TEXT.sub("#", p):
+        return None
+    ng, np_ = _NUMBER_IN_TEXT.findall(g), _NUMBER_IN_TEXT.findall(p)
+    if sorted(Fraction(x) for x in ng) == sorted(Fraction(x) for x in np_):
+        return None
+    diff = [(a, b) for a, b in zip(ng, np_) if Fraction(a) != Fraction(b)]
+    return f"the answers differ only in numbers ({diff[0][0]} vs {diff[0][1]})" if diff else None
+
+
 def _math_verify(gold: str, pred: str, timeout: int | None) -> Comparison:
     from math_verify import verify
     from math_verify.errors import TimeoutException
@@ -1118,6 +1221,9 @@ def _math_verify(gold: str, pred: str, timeout: int | None) -> Comparison:
         for pi in p:
             try:
                 if verify(gi, pi, timeout_seconds=timeout, raise_on_error=True):  # type: ignore[arg-type]
+                    suspicious = _differs_only_in_numbers(gold, pred)
+                    if suspicious:
+                        return Comparison(False, f"math-verify said equivalent, but {suspicious}", "math-verify")
                     return Comparison(True, "math-verify: equivalent", "math-verify")
             except TimeoutException:
                 raise MathVerifyTimeout(f"math-verify verify timed out after {timeout}s") from None

@@ -239,6 +239,13 @@ def _answer_phrase(text: str) -> str | None:
 def _shorten_phrase(phrase: str) -> str:
     """'The volume of $ABC$ is 120' -> '120'; '$12$ and $13$' -> '12 and 13'."""
     phrase = _QUOTES.sub("", phrase).strip().rstrip(".").strip()
+    unboxed = strip_math_delimiters(phrase)
+    if _BOX_START.match(unboxed):  # an unclosed box (a stray brace, a truncated output): keep what it holds
+        phrase = unboxed[unboxed.index("{") + 1 :] if "{" in unboxed else unboxed
+        phrase = phrase.rstrip("$ .").rstrip()
+        if phrase.count("}") > phrase.count("{"):
+            phrase = phrase[: phrase.rindex("}")].rstrip()
+        return phrase  # the box's content is the answer as written
     plain = _MATH_SEGMENT.sub(" MATH ", phrase)
     numbers = _NUMBER.findall(plain)
     if len(_WORDS.findall(plain)) >= 4 and len(numbers) == 1 and "MATH" not in plain:

@@ -7,6 +7,7 @@ the reason. Only 'incorrect' and 'no_answer' verdicts go on to the LLM verifier 
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from typing import Literal
@@ -24,6 +25,8 @@ Verdict = Literal["correct", "incorrect", "no_answer", "error"]
 
 # A gold "answer" longer than this is a worked solution: take its final answer like a response's.
 _GOLD_SOLUTION_CHARS = 200
+_ANSWER_WORDS = re.compile(r"final answer|the answer is", re.IGNORECASE)
+_SENTENCE = re.compile(r"[a-z)\]$.][.!?]\s+[A-Z]")
 _MAX_ANSWER_CHARS = 2000
 
 
@@ -42,11 +45,18 @@ def gold_answer_text(gold: str) -> str:
     boxed = find_boxed(g)
     if boxed is not None:
         return boxed
-    if len(g) > _GOLD_SOLUTION_CHARS or "\n\n" in g:
+    if _looks_like_solution(g):
         found = extract_final_answer(g).answer
         if found:
             return found
     return strip_math_delimiters(g) if g.count("$") >= 2 else g
+
+
+def _looks_like_solution(g: str) -> bool:
+    """A worked solution (sentences, paragraphs, an answer phrase), not a long answer (a list of options)."""
+    if _ANSWER_WORDS.search(g):
+        return True
+    return len(g) > _GOLD_SOLUTION_CHARS and ("\n\n" in g or len(_SENTENCE.findall(g)) >= 3)
 
 
 def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None | str = "auto") -> RuleVerdict:
@@ -66,6 +76,8 @@ def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None
             return done(answer, "error", "no gold answer to compare with")
         if not answer or not answer.strip():
             return done(None, "no_answer", "no final answer found in the response")
+        if answer.strip() == gold.strip():
+            return done(answer, "correct", f"{extraction.method}; identical")
         cmp = answers_equivalent(gold_answer_text(gold), answer, mv_timeout_s=mv_timeout_s)
         verdict: Verdict = "correct" if cmp.equal else "incorrect"
         return done(answer, verdict, f"{extraction.method}; {cmp.reason}")

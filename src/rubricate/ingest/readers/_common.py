@@ -1,18 +1,28 @@
-"""Small helpers the dataset readers share: whole-file JSON loading, field checks, option parsing."""
+"""Small helpers the dataset readers share: row sources (JSON array, JSONL), row-to-draft mapping with
+rejections, field checks, option parsing."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 from pydantic import ValidationError
 
 from rubricate.config import SourceConfig, Strict
 from rubricate.errors import ConfigError
+from rubricate.ingest.readers.generic import iter_jsonl
 from rubricate.ingest.records import Rejection, excerpt
 
 O = TypeVar("O", bound=Strict)
+
+
+class _Draft(Protocol):
+    source_path: str | None
+
+
+D = TypeVar("D", bound=_Draft)
+Rows = Iterable["tuple[int, Any] | Rejection"]
 
 
 class RowError(ValueError):
@@ -40,6 +50,13 @@ def load_json_file(path: Path) -> tuple[Any, Rejection | None]:
     except json.JSONDecodeError as exc:
         return None, Rejection(1, "malformed_json", f"the file is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
                                excerpt(text), str(path))
+
+
+def require_object(row: Any) -> dict[str, Any]:
+    """The row itself when it is a JSON object; raises RowError otherwise."""
+    if not isinstance(row, dict):
+        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    return row
 
 
 def require(row: dict[str, Any], key: str, kind: type | tuple[type, ...], what: str = "") -> Any:
@@ -71,6 +88,44 @@ def text_or_none(value: Any) -> str | None:
 
 def reject(line: int, exc: RowError, row: Any, path: Path) -> Rejection:
     return Rejection(line, exc.reason, exc.detail, excerpt(json.dumps(row, ensure_ascii=False, default=str)[:500]), str(path))
+
+
+def json_array_rows(file: Path, what: str) -> Iterator[tuple[int, Any] | Rejection]:
+    """(1-based index, row) for a file holding one JSON array of `what`; a file that is unreadable or not an
+    array becomes one Rejection (line 1), so the other files of the source still load."""
+    data, bad = load_json_file(file)
+    if bad is not None:
+        yield bad
+        return
+    if not isinstance(data, list):
+        yield Rejection(1, "bad_value", f"expected a JSON array of {what}, got a {type(data).__name__}", excerpt(str(data)), str(file))
+        return
+    yield from enumerate(data, start=1)
+
+
+def jsonl_rows(file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+    """(line, row) per non-blank JSONL line; undecodable lines are Rejections located in `file`."""
+    for item in iter_jsonl(file):
+        if isinstance(item, Rejection):
+            item.source_path = str(file)
+        yield item
+
+
+def map_rows(rows: Rows, file: Path, map_row: Callable[[Any, int], D]) -> Iterator[D | Rejection]:
+    """Each (line, row) through the reader's `map_row`, the draft located in `file`; a row `map_row` refuses
+    (RowError) becomes a Rejection with its reason and an excerpt of the row. Rejections pass through."""
+    for item in rows:
+        if isinstance(item, Rejection):
+            yield item
+            continue
+        line, row = item
+        try:
+            draft = map_row(row, line)
+        except RowError as exc:
+            yield reject(line, exc, row, file)
+            continue
+        draft.source_path = str(file)
+        yield draft
 
 
 def parse_options(source: SourceConfig, model: type[O]) -> O:

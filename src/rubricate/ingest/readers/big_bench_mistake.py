@@ -13,12 +13,13 @@ dyck_languages and word_sorting are symbol manipulation ("symbolic").
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
-from rubricate.ingest.readers._common import RowError, reject, require, string_list, text_or_none
-from rubricate.ingest.readers.generic import input_files, iter_jsonl
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft
+from rubricate.ingest.readers._common import RowError, jsonl_rows, map_rows, require, require_object, string_list, text_or_none
+from rubricate.ingest.readers.generic import input_files
+from rubricate.ingest.records import ReadResult, TraceDraft
 
 DOMAIN_BY_TASK = {
     "multistep_arithmetic": "math",
@@ -30,8 +31,7 @@ DOMAIN_BY_TASK = {
 
 
 def map_row(row: Any, line: int, task: str) -> TraceDraft:
-    if not isinstance(row, dict):
-        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    row = require_object(row)
     problem = require(row, "input", str, "problem")
     steps = string_list(row, "steps")
     mistake = row.get("mistake_index")
@@ -58,16 +58,4 @@ class BigBenchMistakeReader:
 
     def read(self, source: SourceConfig) -> Iterator[ReadResult]:
         for file in input_files(source, (".jsonl",)):
-            for item in iter_jsonl(file):
-                if isinstance(item, Rejection):
-                    item.source_path = str(file)
-                    yield item
-                    continue
-                line, row = item
-                try:
-                    draft = map_row(row, line, file.stem)
-                except RowError as exc:
-                    yield reject(line, exc, row, file)
-                    continue
-                draft.source_path = str(file)
-                yield draft
+            yield from map_rows(jsonl_rows(file), file, partial(map_row, task=file.stem))

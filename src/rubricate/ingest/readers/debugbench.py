@@ -24,9 +24,9 @@ import difflib
 from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
-from rubricate.ingest.readers._common import RowError, reject, require, text_or_none
-from rubricate.ingest.readers.generic import input_files, iter_jsonl
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft
+from rubricate.ingest.readers._common import jsonl_rows, map_rows, require, require_object, text_or_none
+from rubricate.ingest.readers.generic import input_files
+from rubricate.ingest.records import ReadResult, TraceDraft
 
 
 def code_steps(code: str) -> list[str]:
@@ -56,8 +56,7 @@ def problem_text(row: dict[str, Any]) -> str:
 
 
 def map_row(row: Any, line: int) -> TraceDraft:
-    if not isinstance(row, dict):
-        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    row = require_object(row)
     problem = problem_text(row)
     code = require(row, "buggy_code", str, "response")
     language = text_or_none(row.get("language"))
@@ -98,16 +97,4 @@ class DebugBenchReader:
 
     def read(self, source: SourceConfig) -> Iterator[ReadResult]:
         for file in input_files(source, (".jsonl",)):
-            for item in iter_jsonl(file):
-                if isinstance(item, Rejection):
-                    item.source_path = str(file)
-                    yield item
-                    continue
-                line, row = item
-                try:
-                    draft = map_row(row, line)
-                except RowError as exc:
-                    yield reject(line, exc, row, file)
-                    continue
-                draft.source_path = str(file)
-                yield draft
+            yield from map_rows(jsonl_rows(file), file, map_row)

@@ -20,9 +20,9 @@ import re
 from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
-from rubricate.ingest.readers._common import RowError, load_json_file, reject, require, string_list, text_or_none
+from rubricate.ingest.readers._common import RowError, json_array_rows, map_rows, require, require_object, string_list, text_or_none
 from rubricate.ingest.readers.generic import input_files
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
+from rubricate.ingest.records import ReadResult, TraceDraft
 
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 
@@ -40,8 +40,7 @@ def final_number(solution: str) -> str | None:
 
 
 def map_row(row: Any, line: int) -> TraceDraft:
-    if not isinstance(row, dict):
-        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    row = require_object(row)
     problem = require(row, "problem", str)
     steps = string_list(row, "student_incorrect_solution", "steps")
     index = require(row, "incorrect_index", int, "0-based first wrong step")
@@ -69,18 +68,4 @@ class MathDialReader:
 
     def read(self, source: SourceConfig) -> Iterator[ReadResult]:
         for file in input_files(source, (".json",)):
-            data, bad = load_json_file(file)
-            if bad is not None:
-                yield bad
-                continue
-            if not isinstance(data, list):
-                yield Rejection(1, "bad_value", f"expected a JSON array of annotated solutions, got a {type(data).__name__}", excerpt(str(data)), str(file))
-                continue
-            for line, row in enumerate(data, start=1):
-                try:
-                    draft = map_row(row, line)
-                except RowError as exc:
-                    yield reject(line, exc, row, file)
-                    continue
-                draft.source_path = str(file)
-                yield draft
+            yield from map_rows(json_array_rows(file, "annotated solutions"), file, map_row)

@@ -28,7 +28,7 @@ from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
 from rubricate.errors import IngestError
-from rubricate.ingest.readers._common import RowError, load_json_file, reject, require, string_list, text_or_none
+from rubricate.ingest.readers._common import RowError, load_json_file, reject, require, require_object, string_list, text_or_none
 from rubricate.ingest.readers.generic import input_files
 from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
 
@@ -60,8 +60,7 @@ def _reasons(value: Any) -> list[str]:
 
 
 def map_row(row: Any, line: int, subject_file: str) -> TraceDraft:
-    if not isinstance(row, dict):
-        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    row = require_object(row)
     question = require(row, "Question", str, "problem")
     options = text_or_none(row.get("Options"))
     problem = f"{question.rstrip()}\n\n{options}" if options else question

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from functools import partial
 from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
-from rubricate.ingest.readers._common import RowError, reject, require, string_list, text_or_none
-from rubricate.ingest.readers.generic import input_files, iter_jsonl
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft
+from rubricate.ingest.readers._common import RowError, jsonl_rows, map_rows, require, require_object, string_list, text_or_none
+from rubricate.ingest.readers.generic import input_files
+from rubricate.ingest.records import ReadResult, TraceDraft
 
 CORRECT_CLASS = "multi_solutions"
 
@@ -53,8 +54,7 @@ def gold_by_question(files: list[Path]) -> dict[str, str]:
 
 
 def map_row(row: Any, line: int, file: Path, gold: dict[str, str]) -> TraceDraft:
-    if not isinstance(row, dict):
-        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    row = require_object(row)
     problem = require(row, "modified_question", str, "problem")
     steps = string_list(row, "modified_process", "steps")
     classification = require(row, "classification", str)
@@ -102,13 +102,4 @@ class PRMBenchReader:
         files = input_files(source, (".jsonl",))
         gold = gold_by_question(files)
         for file in files:
-            for item in iter_jsonl(file):
-                if isinstance(item, Rejection):
-                    item.source_path = str(file)
-                    yield item
-                    continue
-                line, row = item
-                try:
-                    yield map_row(row, line, file, gold)
-                except RowError as exc:
-                    yield reject(line, exc, row, file)
+            yield from map_rows(jsonl_rows(file), file, partial(map_row, file=file, gold=gold))

@@ -11,19 +11,19 @@ label_first_error_step = label (None for -1) and label_correct = (label == -1); 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
-from rubricate.ingest.readers._common import RowError, load_json_file, reject, require, string_list, text_or_none
+from rubricate.ingest.readers._common import RowError, json_array_rows, map_rows, require, require_object, string_list, text_or_none
 from rubricate.ingest.readers.generic import input_files
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
+from rubricate.ingest.records import ReadResult, TraceDraft
 
 _KNOWN = {"id", "generator", "problem", "steps", "label", "final_answer_correct", "answer"}
 
 
 def map_row(row: Any, line: int, split: str) -> TraceDraft:
-    if not isinstance(row, dict):
-        raise RowError("bad_value", f"row is a JSON {type(row).__name__}, expected an object")
+    row = require_object(row)
     problem = require(row, "problem", str)
     steps = string_list(row, "steps")
     label = require(row, "label", int, "index of the earliest wrong step, -1 = none")
@@ -53,18 +53,4 @@ class ProcessBenchReader:
 
     def read(self, source: SourceConfig) -> Iterator[ReadResult]:
         for file in input_files(source, (".json",)):
-            data, bad = load_json_file(file)
-            if bad is not None:
-                yield bad
-                continue
-            if not isinstance(data, list):
-                yield Rejection(1, "bad_value", f"expected a JSON array of solutions, got a {type(data).__name__}", excerpt(str(data)), str(file))
-                continue
-            for line, row in enumerate(data, start=1):
-                try:
-                    draft = map_row(row, line, file.stem)
-                except RowError as exc:
-                    yield reject(line, exc, row, file)
-                    continue
-                draft.source_path = str(file)
-                yield draft
+            yield from map_rows(json_array_rows(file, "solutions"), file, partial(map_row, split=file.stem))

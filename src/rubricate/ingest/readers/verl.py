@@ -26,7 +26,7 @@ from typing import Any, Iterator
 from rubricate.config import SourceConfig, Strict
 from rubricate.errors import IngestError
 from rubricate.ingest.problems import ProblemDraft
-from rubricate.ingest.readers._common import RowError, parse_options, reject, text_or_none
+from rubricate.ingest.readers._common import RowError, map_rows, parse_options, reject, text_or_none
 from rubricate.ingest.readers.generic import input_files
 from rubricate.ingest.records import ReadResult, Rejection, TraceDraft
 
@@ -139,14 +139,7 @@ class VerlReader:
     def read_problems(self, source: SourceConfig) -> Iterator[ProblemDraft | Rejection]:
         parse_options(source, VerlOptions)  # unknown or mistyped options are config errors here too
         for file in input_files(source, (".parquet",)):
-            for line, row in _rows(_open(file, source)):
-                try:
-                    draft = parse_problem(row, line)
-                except RowError as exc:
-                    yield reject(line, exc, row, file)
-                    continue
-                draft.source_path = str(file)
-                yield draft
+            yield from map_rows(_rows(_open(file, source)), file, parse_problem)
 
     def _traces(self, row: dict[str, Any], line: int, file: Path, column: str) -> Iterator[ReadResult]:
         try:

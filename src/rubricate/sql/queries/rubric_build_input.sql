@@ -6,4 +6,5 @@ LEFT JOIN text_embeddings e ON e.text_hash = d.text_hash AND e.model_id = $model
 WHERE d.describer_id = $describer_id AND d.status = 'ok'
   AND ($domain IS NULL OR t.domain = $domain)
   AND ($datasets IS NULL OR list_contains($datasets, t.dataset))
+  AND ($trace_ids IS NULL OR list_contains($trace_ids, t.trace_id))
 ORDER BY d.trace_id

@@ -6,6 +6,7 @@ LEFT JOIN error_descriptions d ON d.trace_id = t.trace_id AND d.describer_id = $
 WHERE (d.trace_id IS NULL OR (d.status = 'error' AND d.attempts < $max_attempts))
   AND ($domain IS NULL OR t.domain = $domain)
   AND ($datasets IS NULL OR list_contains($datasets, t.dataset))
+  AND ($trace_ids IS NULL OR list_contains($trace_ids, t.trace_id))
   AND (
         t.label_correct = false
      OR t.label_final_answer_correct = false

@@ -1,0 +1,106 @@
+"""The experiment users ask for first: with a fraction (default 20%) of the gold labels, how well do rules
+only, the plain judge, the rubric judge, and the final reward agree with the hidden rest of the labels?
+
+The split, the rubric build, the judges and their scoring belong to the judge stage
+(`rubricate.judge.evaluate`); this module adds the two rows it lacks, both scored on the same held-out
+traces with the same metrics (`rubricate.judge.metrics.trace_metrics`, positive = "the trace is wrong"):
+- rules only: the rule verifier's verdict ('incorrect' or 'no_answer' = wrong; an error or no verdict
+  abstains and counts against coverage, never as a score);
+- reward: a reward set (the configured rule, with the judge that was evaluated) thresholded at `threshold`.
+and the one comparison table that puts every method side by side.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+from rubricate.judge.metrics import Scored, trace_metrics
+
+if TYPE_CHECKING:
+    from rubricate.store import Store
+
+HEADLINE = ("n", "n_scored", "coverage", "sensitivity", "specificity", "balanced_accuracy", "precision")
+
+
+def rule_verdict_as_judgement(verdict: str | None) -> str:
+    """A rule verifier verdict as a judgement of the whole trace: correct / incorrect / error (abstain)."""
+    if verdict == "correct":
+        return "correct"
+    if verdict in ("incorrect", "no_answer"):
+        return "incorrect"
+    return "error"
+
+
+def reward_as_judgement(reward: float | None, status: str | None, threshold: float) -> str:
+    if status != "scored" or reward is None:
+        return "error"  # dropped or unscorable: the reward abstained
+    return "correct" if reward >= threshold else "incorrect"
+
+
+def _metrics(scored: list[Scored], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    metrics = trace_metrics(scored)
+    metrics["coverage"] = metrics["n_scored"] / metrics["n"] if metrics["n"] else None
+    by_dataset = {}
+    for ds in sorted({r["dataset"] for r in rows}):
+        part = [s for s, r in zip(scored, rows) if r["dataset"] == ds]
+        m = trace_metrics(part)
+        by_dataset[ds] = {k: m[k] for k in ("n", "n_scored", "sensitivity", "specificity", "balanced_accuracy")}
+    return {"metrics": metrics, "by_dataset": by_dataset}
+
+
+def score_rules(store: "Store", eval_ids: Sequence[str], verifier_id: str | None = None) -> dict[str, Any]:
+    """Rules only, scored against the held-out gold labels. Traces without a gold answer abstain."""
+    from rubricate.judge.stage import query_with_ids
+
+    rows = query_with_ids(store, "experiment_rule_rows", list(eval_ids), {"verifier_id": verifier_id}).to_dicts()
+    scored = [
+        Scored(not r["label_correct"], r["label_first_error_step"], rule_verdict_as_judgement(r["verdict"] if r["has_gold"] else None), None)
+        for r in rows
+    ]
+    out = _metrics(scored, rows)
+    out["metrics"]["n_without_gold_answer"] = sum(1 for r in rows if not r["has_gold"])
+    return out
+
+
+def score_rewards(store: "Store", reward_set_id: str, eval_ids: Sequence[str], threshold: float = 0.5) -> dict[str, Any]:
+    """A reward set thresholded at `threshold`, scored against the held-out gold labels."""
+    from rubricate.judge.stage import query_with_ids
+
+    rows = query_with_ids(store, "experiment_reward_rows", list(eval_ids), {"reward_set_id": reward_set_id}).to_dicts()
+    scored = [
+        Scored(not r["label_correct"], r["label_first_error_step"], reward_as_judgement(r["reward"], r["status"], threshold), r["judge_first_error_step"])
+        for r in rows
+    ]
+    out = _metrics(scored, rows)
+    sources: dict[str, int] = {}
+    for r in rows:
+        sources[r["source"] or "none"] = sources.get(r["source"] or "none", 0) + 1
+    out["metrics"]["threshold"] = threshold
+    out["decided_by"] = dict(sorted(sources.items()))
+    return out
+
+
+def comparison_markdown(results: dict[str, dict[str, Any]], *, n_labelled: int, n_build: int, fraction: float) -> str:
+    """One table: each method's agreement with the hidden gold labels (positive = the trace is wrong)."""
+
+    def cell(v: Any) -> str:
+        if v is None:
+            return "n/a"
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    lines = [
+        f"# Agreement with hidden gold labels ({fraction:.0%} of {n_labelled} labelled traces used to build: {n_build}; "
+        f"the rest held out)",
+        "",
+        "Positive = the trace is wrong. Sensitivity = share of wrong traces caught; specificity = share of correct",
+        "traces passed; coverage = share of held-out traces the method gave a verdict for (errors/no verdict abstain).",
+        "",
+        "| method | " + " | ".join(HEADLINE) + " |",
+        "|---|" + "---|" * len(HEADLINE),
+    ]
+    for name, res in results.items():
+        m = res["metrics"]
+        if "coverage" not in m and m.get("n"):
+            m = {**m, "coverage": m.get("n_scored", 0) / m["n"]}
+        lines.append(f"| {name} | " + " | ".join(cell(m.get(k)) for k in HEADLINE) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,219 @@
+"""Stage 4: give every item a name, keyword, <= 25-word description, how-to-check and examples.
+
+Offline namer: class-based TF-IDF keywords (each cluster's descriptions as one document, weighted
+against all clusters, as BERTopic does) and the medoid examples (members closest to the centroid).
+LLM namer: the item's most central members plus the nearest neighbouring items' members for contrast,
+so that neighbouring names differ; an answer that does not parse falls back to the offline name and says so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from rubricate.rubric.cluster import NOISE
+
+MAX_DESCRIPTION_WORDS = 25
+NAME_PROMPT = "name_rubric_item"
+# Placeholders that generalize.py puts in, and words every error description uses: never a keyword.
+_NOT_KEYWORDS = frozenset(
+    "something number expression variable quote step steps error errors mistake mistakes incorrect incorrectly wrong "
+    "student solution problem answer question introduced introduces introduce leads leading lead".split()
+)
+
+
+@dataclass
+class ItemText:
+    name: str
+    keyword: str
+    description: str
+    how_to_check: str
+    examples: list[str] = field(default_factory=list)
+    named_by: str = "offline"
+
+
+def cut_words(text: str, n: int = MAX_DESCRIPTION_WORDS) -> str:
+    words = text.split()
+    return " ".join(words[:n]).rstrip(",;:") + ("" if len(words) <= n else " ...")
+
+
+def members_by_centrality(labels: np.ndarray, similarity: np.ndarray, item: int) -> np.ndarray:
+    """Indices of the item's members, most central first (ties: lower index first, for determinism)."""
+    idx = np.where(labels == item)[0]
+    return idx[np.lexsort((idx, -np.nan_to_num(similarity[idx], nan=-2.0)))]
+
+
+def distinct(texts: Sequence[str], limit: int) -> list[str]:
+    out: list[str] = []
+    for t in texts:
+        if t not in out:
+            out.append(t)
+        if len(out) == limit:
+            break
+    return out
+
+
+def class_keywords(docs: Sequence[Sequence[str]], top: int = 5) -> list[list[str]]:
+    """c-TF-IDF: top words and bigrams per class (each class = all its texts joined)."""
+    if not docs:
+        return []
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    stop = sorted(ENGLISH_STOP_WORDS | _NOT_KEYWORDS)
+    joined = [" ".join(d) for d in docs]
+    vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=stop, token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]{2,}\b")
+    try:
+        counts = vectorizer.fit_transform(joined)
+    except ValueError:  # every word was a stop word or placeholder
+        return [[] for _ in docs]
+    terms = vectorizer.get_feature_names_out()
+    tf = np.asarray(counts.todense(), dtype=np.float64)
+    tf = tf / np.maximum(tf.sum(axis=1, keepdims=True), 1.0)
+    avg_words = float(np.asarray(counts.sum(axis=1)).mean())
+    idf = np.log(1.0 + avg_words / np.maximum(np.asarray(counts.sum(axis=0)).ravel(), 1.0))
+    weights = tf * idf
+    out = []
+    for row in weights:
+        order = np.lexsort((terms, -row))  # ties broken alphabetically: deterministic
+        out.append([str(terms[i]) for i in order[:top] if row[i] > 0])
+    return out
+
+
+def phrase_name(keywords: list[str], taken: set[str]) -> str:
+    """A short name from the keywords: the best bigram among the top three if any, else the top word."""
+    if not keywords:
+        name = "Uncharacterised error"
+    else:
+        bigrams = [k for k in keywords[:3] if " " in k]
+        name = (bigrams[0] if bigrams else keywords[0]).capitalize()
+        extra = iter(k for k in keywords if k.lower() not in name.lower())
+        while name in taken:
+            nxt = next(extra, None)
+            name = f"{name} / {nxt}" if nxt else f"{name} ({len(taken) + 1})"
+    taken.add(name)
+    return name
+
+
+def offline_names(
+    texts: Sequence[str],
+    labels: np.ndarray,
+    similarity: np.ndarray,
+    k: int,
+    n_examples: int,
+    keywords_of: Sequence[str | None] | None = None,
+    checks_of: Sequence[str | None] | None = None,
+) -> list[ItemText]:
+    """Keyword names and medoid descriptions for items 0..k-1.
+
+    `keywords_of` / `checks_of`: per-member keyword and how-to-check when the descriptions came from an
+    LLM; then the item uses its members' most common keyword and the medoid's how-to-check.
+    """
+    order = [members_by_centrality(labels, similarity, i) for i in range(k)]
+    keywords = class_keywords([[texts[j] for j in idx] for idx in order])
+    taken: set[str] = set()
+    items = []
+    for i, idx in enumerate(order):
+        medoid = texts[idx[0]] if idx.size else ""
+        kw = keywords[i][0] if keywords[i] else "error"
+        if keywords_of is not None:
+            votes = Counter(str(keywords_of[j]).strip().lower() for j in idx if keywords_of[j])
+            kw = votes.most_common(1)[0][0] if votes else kw
+        description = cut_words(medoid)
+        check = next((str(checks_of[j]) for j in idx if checks_of is not None and checks_of[j]), None)
+        items.append(
+            ItemText(
+                name=phrase_name(keywords[i], taken),
+                keyword=kw,
+                description=description,
+                how_to_check=check or f'Find the first wrong step and check whether it shows "{kw}": {description.rstrip(".")}. '
+                "Compare that step with the problem statement and the steps before it.",
+                examples=distinct([texts[j] for j in idx], n_examples),
+            )
+        )
+    return items
+
+
+def contrast_block(texts: Sequence[str], labels: np.ndarray, similarity: np.ndarray, cents: np.ndarray, item: int, n_central: int, n_contrast: int) -> str:
+    own = distinct([texts[j] for j in members_by_centrality(labels, similarity, item)], n_central)
+    lines = [f"TARGET CLUSTER ({int((labels == item).sum())} descriptions):", *[f"- {t}" for t in own]]
+    if n_contrast and cents.shape[0] > 1:
+        sims = cents @ cents[item]
+        sims[item] = -np.inf
+        for rank, other in enumerate(np.argsort(-sims, kind="stable")[:n_contrast], start=1):
+            theirs = distinct([texts[j] for j in members_by_centrality(labels, similarity, int(other))], 3)
+            lines += ["", f"NEIGHBOUR CLUSTER {rank} (do not describe this one):", *[f"- {t}" for t in theirs]]
+    return "\n".join(lines)
+
+
+def llm_names(
+    texts: Sequence[str],
+    labels: np.ndarray,
+    similarity: np.ndarray,
+    cents: np.ndarray,
+    fallback: list[ItemText],
+    backend: Any,
+    n_central: int,
+    n_contrast: int,
+) -> list[ItemText]:
+    """LLM names for every item; an item whose answer fails keeps its offline name, marked as such."""
+    from rubricate.llm.ask import ParseFailure, ask_with_retries, extract_json
+    from rubricate.llm.base import LLMRequest, LLMResponse
+    from rubricate.llm.prompts import fence, load_prompt
+
+    prompt = load_prompt(NAME_PROMPT)
+    schema = {
+        "type": "object",
+        "properties": {k: {"type": "string"} for k in ("name", "keyword", "description", "how_to_check")},
+        "required": ["name", "keyword", "description", "how_to_check"],
+        "additionalProperties": False,
+    }
+
+    def build(item: int, attempt: int) -> LLMRequest:
+        fenced = fence(contrast_block(texts, labels, similarity, cents, item, n_central, n_contrast))
+        return LLMRequest(
+            key=f"item-{item}", messages=prompt.render(nonce=fenced.nonce, clusters=fenced.block),
+            response_schema=schema, prompt_id=prompt.prompt_id, sample_index=attempt,
+        )
+
+    def parse(item: int, response: LLMResponse) -> dict[str, str] | ParseFailure:
+        value = extract_json(response.text)
+        if isinstance(value, ParseFailure):
+            return value
+        missing = [k for k in ("name", "keyword", "description", "how_to_check") if not isinstance(value.get(k), str) or not value[k].strip()]
+        if missing:
+            return ParseFailure(f"answer lacks {missing}: {str(response.text)[:200]!r}")
+        return {k: " ".join(str(value[k]).split()) for k in ("name", "keyword", "description", "how_to_check")}
+
+    outcomes = ask_with_retries(backend, list(range(len(fallback))), build, parse, max_retries=1)
+    named = []
+    taken: set[str] = set()
+    for offline, out in zip(fallback, outcomes):
+        if out.value is None:
+            named.append(ItemText(**{**offline.__dict__, "named_by": f"offline (llm failed: {str(out.error)[:200]})"}))
+            taken.add(offline.name)
+            continue
+        v = out.value
+        name = re.sub(r"\s+", " ", v["name"])[:80]
+        while name in taken:
+            name = f"{name} ({len(taken) + 1})"
+        taken.add(name)
+        named.append(
+            ItemText(
+                name=name, keyword=v["keyword"][:40], description=cut_words(v["description"]),
+                how_to_check=v["how_to_check"], examples=offline.examples, named_by=f"llm:{backend.model}",
+            )
+        )
+    return named
+
+
+def category_names(texts: Sequence[str], labels: np.ndarray, item_category: np.ndarray) -> list[str]:
+    """A keyword name per category (c-TF-IDF over the members of all its items)."""
+    n_cat = int(item_category.max()) + 1 if item_category.size else 0
+    member_cat = np.where(labels >= 0, item_category[np.maximum(labels, 0)] if item_category.size else NOISE, NOISE)
+    keywords = class_keywords([[texts[j] for j in np.where(member_cat == c)[0]] for c in range(n_cat)], top=3)
+    taken: set[str] = set()
+    return [phrase_name(kw, taken) for kw in keywords]

@@ -1,0 +1,142 @@
+"""What a person looks at, per version: the rubric as Markdown and JSON, a 2-D map of the descriptions
+coloured by item, item sizes, and the diff against the previous version.
+
+Files only; the task layer logs them to MLflow and shows the Markdown as a Prefect artifact.
+Plots use matplotlib's object API (no pyplot), so they draw headless and from worker threads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from rubricate.rubric.storeio import query_frame
+from rubricate.rubric.versions import load_rubric, resolve_version, version_items
+from rubricate.store.db import Store
+
+MAX_LEGEND = 12
+
+
+@dataclass
+class ReportFiles:
+    version_id: str
+    markdown: str
+    files: dict[str, Path]  # artifact name -> file
+
+
+def _changes(store: Store, version_id: str) -> list[dict[str, Any]]:
+    return query_frame(store, "rubric_changes_of_version", {"version_id": version_id}).to_dicts()
+
+
+def diff_lines(changes: list[dict[str, Any]], names: dict[str, str], parent: str | None) -> list[str]:
+    if parent is None:
+        return ["First version: every item is new."]
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for c in changes:
+        by_kind.setdefault(c["change"], []).append(c)
+    lines = [f"Against `{parent}`: " + ", ".join(f"{len(v)} {k}" for k, v in sorted(by_kind.items())) + "."]
+    for kind in ("added", "split", "merged", "retired"):
+        for c in by_kind.get(kind, []):
+            name = names.get(c["item_id"], c["item_id"])
+            related = ", ".join(f"`{r}`" for r in (c["related"] or []))
+            extra = {"split": f" (split from {related})", "merged": f" (absorbed {related})"}.get(kind, "")
+            lines.append(f"- **{kind}** `{c['item_id']}` {name}{extra}")
+    return lines
+
+
+def rubric_markdown(row: dict[str, Any], items: pl.DataFrame, changes: list[dict[str, Any]], parent_names: dict[str, str]) -> str:
+    lines = [
+        f"# Rubric `{row['version_id']}` ({row['status']})",
+        "",
+        f"{row['message']}",
+        "",
+        f"- descriptions: {row['n_descriptions']} ({row['n_new_traces']} new since the previous version)",
+        f"- items: {row['n_items']} in {row['n_categories']} categories; uncategorised: {row['n_uncategorised']}; "
+        f"noise assigned to nearest item: {row['n_noise_assigned']}",
+        f"- embedder: {row['embedder']}; namer: {row['namer']}; created {row['created_at']}",
+        "",
+    ]
+    if not items.is_empty():
+        lines += ["## Items", "", "| # | item | name | keyword | category | size | description |", "|---|---|---|---|---|---|---|"]
+        for r in items.to_dicts():
+            lines.append(
+                f"| {r['position'] + 1} | `{r['item_id']}` | {r['name']} | {r['keyword']} | {r['category']} | {r['size']} | "
+                f"{r['description'].replace('|', '/')} |"
+            )
+        lines += ["", "## How to check each item", ""]
+        for r in items.to_dicts():
+            examples = json.loads(r["examples"]) if isinstance(r["examples"], str) else r["examples"]
+            lines += [f"**{r['name']}** (`{r['item_id']}`): {r['how_to_check']}", ""]
+            lines += [f"> {e}" for e in examples[:3]] + [""]
+    names = {**parent_names, **(dict(zip(items["item_id"], items["name"])) if not items.is_empty() else {})}
+    lines += ["## Changes", "", *diff_lines(changes, names, row["parent_version_id"]), ""]
+    return "\n".join(lines)
+
+
+def map_png(members: pl.DataFrame, items: pl.DataFrame, path: Path) -> Path:
+    """Each description at its map position, coloured by item; uncategorised in grey."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(9, 7), dpi=110)
+    ax = fig.add_subplot()
+    noise = members.filter(pl.col("item_id").is_null())
+    if noise.height:
+        ax.scatter(noise["x"], noise["y"], s=4, c="#c8c8c8", label=f"uncategorised ({noise.height})", linewidths=0)
+    cmap = matplotlib.colormaps["tab20"]
+    for pos, r in enumerate(items.to_dicts()):
+        pts = members.filter(pl.col("item_id") == r["item_id"])
+        label = f"{r['name'][:40]} ({pts.height})" if pos < MAX_LEGEND else None
+        ax.scatter(pts["x"], pts["y"], s=6, color=cmap(pos % 20), label=label, linewidths=0)
+    ax.set_title("Error descriptions by rubric item")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if items.height or noise.height:
+        ax.legend(loc="best", fontsize=7, markerscale=3, frameon=False)
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def sizes_png(items: pl.DataFrame, path: Path) -> Path:
+    from matplotlib.figure import Figure
+
+    n = max(items.height, 1)
+    fig = Figure(figsize=(8, 1.5 + 0.3 * n), dpi=110)
+    ax = fig.add_subplot()
+    if items.height:
+        ax.barh([r[:50] for r in items["name"].to_list()][::-1], items["size"].to_list()[::-1], color="#4c72b0")
+    ax.set_xlabel("descriptions")
+    ax.set_title("Item sizes")
+    fig.tight_layout()
+    fig.savefig(path)
+    return path
+
+
+def write_report(store: Store, version_id: str, out_dir: str | Path) -> ReportFiles:
+    """Write rubric.md, version.json, rubric.json (when it has items), map.png and sizes.png into `out_dir`."""
+    row = resolve_version(store, version_id)
+    vid = row["version_id"]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    items = version_items(store, vid)
+    changes = _changes(store, vid)
+    parent_items = version_items(store, row["parent_version_id"]) if row["parent_version_id"] else pl.DataFrame()
+    parent_names = dict(zip(parent_items["item_id"], parent_items["name"])) if not parent_items.is_empty() else {}
+    markdown = rubric_markdown(row, items, changes, parent_names)
+    members = query_frame(store, "rubric_members_of_version", {"version_id": vid})
+    files = {"rubric.md": out / "rubric.md", "version.json": out / "version.json"}
+    files["rubric.md"].write_text(markdown, encoding="utf-8")
+    version_info = dict(row)
+    version_info["params"] = json.loads(row["params"]) if isinstance(row["params"], str) else row["params"]
+    version_info["changes"] = changes
+    files["version.json"].write_text(json.dumps(version_info, indent=2, default=str), encoding="utf-8")
+    if row["n_items"]:
+        files["rubric.json"] = load_rubric(store, vid).to_json(out / "rubric.json")
+    files["map.png"] = map_png(members, items, out / "map.png")
+    files["sizes.png"] = sizes_png(items, out / "sizes.png")
+    return ReportFiles(version_id=vid, markdown=markdown, files=files)

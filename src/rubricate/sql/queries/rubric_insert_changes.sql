@@ -1,0 +1,1 @@
+INSERT INTO rubric_changes BY NAME SELECT * FROM incoming

@@ -1,0 +1,1 @@
+INSERT INTO rubric_members BY NAME SELECT * FROM incoming

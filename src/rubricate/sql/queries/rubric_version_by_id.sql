@@ -1,0 +1,1 @@
+SELECT * FROM rubric_versions WHERE version_id = $version_id

@@ -1,0 +1,48 @@
+"""Rubric mining tasks: each calls one plain function of rubricate.rubric and returns plain data."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+
+from prefect import task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from rubricate.config import PipelineConfig
+from rubricate.rubric.build import build_rubric_version
+from rubricate.rubric.descriptions import describe_new_traces
+from rubricate.rubric.embed import embed_new_descriptions
+from rubricate.rubric.report import write_report
+from rubricate.tracking import RunTracker
+from tasks.common import progress_logger, store_for
+
+
+@task(name="describe-errors", cache_policy=NO_CACHE)
+def describe_errors(cfg: PipelineConfig) -> dict:
+    """Describe the first error of every wrong trace in scope that has no description yet."""
+    return describe_new_traces(store_for(cfg), cfg.rubric, cfg.llm, progress=progress_logger("describe")).as_dict()
+
+
+@task(name="embed-descriptions", cache_policy=NO_CACHE)
+def embed_descriptions(cfg: PipelineConfig, describer_id: str) -> dict:
+    """Embed the descriptions that have no embedding from the configured model yet."""
+    return embed_new_descriptions(store_for(cfg), cfg.rubric, describer_id, progress=progress_logger("embed")).as_dict()
+
+
+@task(name="build-rubric", cache_policy=NO_CACHE)
+def build_rubric(cfg: PipelineConfig, force: bool = False) -> dict:
+    """Cluster, name and store a new rubric version (or report that nothing changed)."""
+    return build_rubric_version(store_for(cfg), cfg.rubric, cfg.llm, force=force).as_dict()
+
+
+@task(name="report-rubric", cache_policy=NO_CACHE)
+def report_rubric(cfg: PipelineConfig, tracker: RunTracker, version_id: str) -> str:
+    """Write the version's report, log it to MLflow under rubric/, show it as a Prefect artifact. Returns Markdown."""
+    out = tempfile.mkdtemp(prefix="rubricate-rubric-")
+    report = write_report(store_for(cfg), version_id, out)
+    for path in report.files.values():
+        tracker.log_artifact(path, "rubric")
+    key = re.sub(r"[^a-z0-9-]+", "-", f"rubric-{cfg.rubric.rubric_name()}".lower())
+    create_markdown_artifact(markdown=report.markdown, key=key, description=f"Rubric version {version_id}")
+    return report.markdown
