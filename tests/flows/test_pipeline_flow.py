@@ -46,7 +46,7 @@ def test_pipeline_flow_runs_tracks_and_is_idempotent(prefect_harness, demo_confi
     assert sample["n_accepted"] > 0 and sample["n_rejected"] == 0
     assert (mine["n_in"], mine["n_accepted"], mine["n_rejected"]) == (3, 1, 2)
     verify = first["reports"]["verify"]
-    assert verify["verified"] == sample["n_accepted"] + 1  # every trace with a gold answer got a verdict
+    assert verify["n_verified"] == sample["n_accepted"] + 1  # every trace with a gold answer got a verdict
 
     store = open_store(cfg.store_path())
     reasons = {r[0] for r in store.cursor().execute("SELECT reason FROM rejected_rows").fetchall()}
@@ -55,7 +55,7 @@ def test_pipeline_flow_runs_tracks_and_is_idempotent(prefect_harness, demo_confi
     run = MlflowClient(tracking_uri=cfg.tracking_uri()).get_run(first["mlflow_run_id"])
     assert run.info.status == "FINISHED"
     assert run.data.metrics["ingest.mine.n_rejected"] == 2
-    assert "verify.verified" in run.data.metrics
+    assert "verify.n_verified" in run.data.metrics
     artifacts = {a.path for a in MlflowClient(tracking_uri=cfg.tracking_uri()).list_artifacts(run.info.run_id)}
     assert {"summary.md", "summary.json"} <= artifacts
     assert "| sample |" in first["summary"]
@@ -71,6 +71,6 @@ def test_pipeline_flow_runs_tracks_and_is_idempotent(prefect_harness, demo_confi
     second = pipeline(config_path=str(demo_config))
     assert second["reports"]["ingest sample"]["n_accepted"] == 0
     assert second["reports"]["ingest mine"]["n_accepted"] == 0
-    assert second["reports"]["verify"]["verified"] == 0
+    assert second["reports"]["verify"]["n_verified"] == 0
     assert store.table_counts(["traces"])["traces"] == sample["n_accepted"] + 1
     close_all()

@@ -9,6 +9,9 @@ OBJECTS = ["apples", "bicycles", "marbles", "tickets", "cookies", "pencils", "st
            "balloons", "candles", "lemons", "posters", "buttons", "kites"]
 NAMES = ["Ava", "Ben", "Cleo", "Dan", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jade", "Kai", "Lea", "Max", "Nia", "Omar", "Pia"]
 
+# Words that vary a description without being in the problem (so they survive masking): distinct texts.
+TAILS = ["at once", "again", "early on", "right away", "by mistake", "without checking"]
+
 KINDS = {
     "units": "Forgot to convert minutes to hours before dividing the distance by the time for the {obj} trip of {name}.",
     "double": "Added the {obj} {name} already had a second time, counting the same quantity twice in the total.",
@@ -31,7 +34,7 @@ def synthetic_rows(per_kind: int, start: int = 0) -> list[dict]:
                     "correct": False,
                     "first_error": 1,
                     "kind": kind,
-                    "description": template.format(obj=obj, name=name, n=2 * i + 11),
+                    "description": template.format(obj=obj, name=name, n=2 * i + 11).rstrip(".") + f" {TAILS[i % len(TAILS)]}.",
                 }
             )
     return rows

@@ -50,9 +50,7 @@ def make_judge(
 
 
 def default_embedder():  # -> tuple[str, EmbedFn]
-    """The rubric miner's embedder when it offers one (same space as the rubric centroids), else ours."""
-    try:
-        from rubricate.rubric.embed import load_embedder  # type: ignore[import-not-found]
-    except ImportError:
-        from rubricate.judge.embedding import load_embedder
+    """The rubric miner's embedder (the space its centroids live in): all-MiniLM-L6-v2 offline by default."""
+    from rubricate.rubric.embed import load_embedder
+
     return load_embedder()

@@ -14,16 +14,18 @@ the pipeline runs with no model, and it is measured like the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
 from rubricate.errors import RubricateError
 from rubricate.ids import content_hash
-from rubricate.judge.embedding import EmbedFn
 from rubricate.judge.records import JudgeVerdict, TraceToJudge
 from rubricate.llm.base import ProgressFn
 from rubricate.rubric.model import Rubric
+
+if TYPE_CHECKING:
+    from rubricate.rubric.embed import EmbedFn  # texts -> (n, d) L2-normalised float32
 
 _CHUNK = 2048
 
@@ -69,7 +71,7 @@ class EmbeddingJudge:
     kind = "offline"
     prompt_id = None
 
-    def __init__(self, embed: EmbedFn, embedder_name: str, rubric: Rubric | None = None, *, k: int = 3) -> None:
+    def __init__(self, embed: "EmbedFn", embedder_name: str, rubric: Rubric | None = None, *, k: int = 3) -> None:
         self.embed = embed
         self.model: str | None = embedder_name
         self.rubric = rubric

@@ -1,14 +1,13 @@
 """Where judge_eval's rubric comes from: a JSON file, a stored version, or a build from the labelled split.
 
-The rubric package (rubric mining) owns building and storing rubrics; this module only reaches for its
-public functions, lazily, and says plainly what to do when they are not there.
+Rubric mining owns building and storing rubrics; this module calls its public functions (lazily: they
+pull in numpy and the clustering stack) and says plainly what to do when a build yields no rubric.
 """
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from rubricate.errors import ConfigError, RubricateError
 from rubricate.rubric.model import Rubric
@@ -18,36 +17,16 @@ if TYPE_CHECKING:
     from rubricate.store import Store
 
 
-def _find(names: Sequence[tuple[str, str]]) -> Callable[..., Any] | None:
-    for module, attr in names:
-        try:
-            fn = getattr(importlib.import_module(module), attr, None)
-        except ImportError:
-            continue
-        if callable(fn):
-            return fn
-    return None
-
-
-def load_stored_rubric(store: "Store", version: str) -> Rubric:
-    load = _find([("rubricate.rubric", "load_rubric"), ("rubricate.rubric.store", "load_rubric"), ("rubricate.rubric.versions", "load_rubric")])
-    if load is None:
-        raise RubricateError(f"cannot load rubric version {version}: rubric mining's `load_rubric` is not available; pass a rubric JSON (rubric_path)")
-    return load(store, version)
-
-
 def build_rubric_from(store: "Store", cfg: "PipelineConfig", trace_ids: Sequence[str]) -> Rubric:
-    """Build a rubric from only the labelled split (its gold error descriptions), through rubric mining."""
-    build = _find([("rubricate.rubric.build", "build_rubric"), ("rubricate.rubric", "build_rubric")])
-    if build is None:
+    """A rubric built from only the labelled split (rubric mining keeps it out of the nightly rubric's history)."""
+    from rubricate.rubric.build import build_rubric
+
+    rubric = build_rubric(store, cfg.rubric, llm=cfg.llm, trace_ids=list(trace_ids)).rubric
+    if not rubric.items:
         raise RubricateError(
-            "judge_eval was asked to build the rubric from the labelled split, but rubric mining's `build_rubric` is not "
-            "available; pass rubric_path (a rubric JSON) or rubric_version, or use the plain or offline judge"
+            f"the rubric built from the {len(trace_ids)} labelled traces has no items (status {rubric.status}): too few wrong "
+            "traces with error descriptions; raise gold_fraction or limit, or pass a rubric (rubric_path / rubric_version)"
         )
-    result = build(store, cfg.rubric, trace_ids=list(trace_ids))
-    rubric = getattr(result, "rubric", result)
-    if not isinstance(rubric, Rubric):
-        raise RubricateError(f"build_rubric returned {type(result).__name__}, not a Rubric")
     return rubric
 
 
@@ -60,8 +39,10 @@ def resolve_rubric(
     if path:
         p = Path(path)
         if not p.is_file():
-            raise ConfigError(f"rubric file {p} does not exist; export one from a rubric build or fix rubric_path")
+            raise ConfigError(f"rubric file {p} does not exist; export one (rubricate.rubric.export_rubric) or fix rubric_path")
         return Rubric.from_json(p)
     if version:
-        return load_stored_rubric(store, version)
+        from rubricate.rubric.versions import load_rubric
+
+        return load_rubric(store, version)
     return build_rubric_from(store, cfg, build_ids) if build else None

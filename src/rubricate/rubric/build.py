@@ -26,6 +26,7 @@ from rubricate.rubric.descriptions import describer_id, scope_params
 from rubricate.rubric.embed import DEFAULT_MODEL_ID, Embedder, embed_missing, to_matrix
 from rubricate.rubric.hierarchy import group_categories, merge_near_duplicates
 from rubricate.rubric.lineage import match_items, new_item_id
+from rubricate.rubric.model import Rubric
 from rubricate.rubric.naming import ItemText, category_names, llm_names, offline_names
 from rubricate.rubric.storeio import frame_with, query_frame
 from rubricate.rubric.versions import VersionRecord, item_centroids, latest_version, version_items, write_version
@@ -203,3 +204,46 @@ def _members(
             }
         )
     return out
+
+
+@dataclass
+class RubricBuild:
+    """What `build_rubric` returns: the rubric (empty when the build found no items) and the stage reports."""
+
+    rubric: Rubric
+    describe: dict[str, Any]
+    embed: dict[str, Any]
+    build: BuildReport
+
+
+def build_rubric(
+    store: Store,
+    rcfg: RubricConfig,
+    *,
+    llm: LLMConfig | None = None,
+    trace_ids: Sequence[str] | None = None,
+    force: bool = False,
+    backend: LLMBackend | None = None,
+) -> RubricBuild:
+    """Describe, embed and build in one call, for callers outside the flow (judge_eval's labelled split).
+
+    With `trace_ids`, only those traces are used, under the rubric name `<name>-subset-<hash of the ids>`,
+    so an evaluation build never enters the nightly rubric's history.
+    """
+    from rubricate.rubric.descriptions import describe_new_traces
+    from rubricate.rubric.embed import embed_new_descriptions
+    from rubricate.rubric.versions import load_rubric
+
+    llm = llm or LLMConfig()
+    if trace_ids is not None:
+        subset = content_hash("subset", sorted(trace_ids), length=8)
+        rcfg = rcfg.model_copy(update={"name": f"{rcfg.rubric_name()}-subset-{subset}"})
+    described = describe_new_traces(store, rcfg, llm, backend=backend, trace_ids=trace_ids)
+    embedded = embed_new_descriptions(store, rcfg, described.describer_id, trace_ids=trace_ids)
+    built = build_rubric_version(store, rcfg, llm, force=force, backend=backend, trace_ids=trace_ids)
+    if built.n_items:
+        rubric = load_rubric(store, built.version_id)
+    else:
+        rubric = Rubric(version_id=built.version_id, domain=rcfg.domain, embedder=rcfg.embedder.model or DEFAULT_MODEL_ID,
+                        items=[], status=built.status)
+    return RubricBuild(rubric=rubric, describe=described.as_dict(), embed=embedded.as_dict(), build=built)

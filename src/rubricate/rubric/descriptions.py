@@ -104,8 +104,8 @@ def make_general(text: str, problem: str | None, rcfg: RubricConfig) -> str:
 
 
 def description_row(trace_id: str, did: str, source: str, now: Any, **fields: Any) -> dict[str, Any]:
-    row = {k: None for k in DESCRIPTION_SCHEMA}
-    row.update(trace_id=trace_id, describer_id=did, source=source, created_at=now, attempts=1, **fields)
+    row: dict[str, Any] = {k: None for k in DESCRIPTION_SCHEMA}
+    row.update({"trace_id": trace_id, "describer_id": did, "source": source, "created_at": now, "attempts": 1, **fields})
     if row["status"] == "ok":
         row["text_hash"] = text_hash(row["description"])
     return row

@@ -184,3 +184,12 @@ def embed_new_descriptions(
     if todo.is_empty():
         return EmbedReport(model_id=model_id)
     return embed_missing(store, embedder or Embedder(rcfg.embedder), todo, progress)
+
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]  # texts -> (n, d) L2-normalised float32
+
+
+def load_embedder(model: str | None = None, *, device: str = "cpu", batch_size: int = 64) -> tuple[str, EmbedFn]:
+    """(model id, embed function) in the rubric's embedding space: what the offline judge compares with centroids."""
+    embedder = Embedder(EmbedderConfig(model=model, device=device, batch_size=batch_size))
+    return embedder.model_id, embedder.encode

@@ -75,7 +75,9 @@ def describe_with_llm(
     traces: list[dict[str, Any]], did: str, rcfg: RubricConfig, backend: LLMBackend, now: Any
 ) -> list[dict[str, Any]]:
     """One description row per trace (ok or error), in the order given."""
-    retries = max(0, min(RETRIES_PER_RUN, rcfg.llm_max_attempts - 1))
+    # Re-ask within this run only while every trace of the batch stays within llm_max_attempts in total.
+    used = max((int(t.get("attempts") or 0) for t in traces), default=0)
+    retries = max(0, min(RETRIES_PER_RUN, rcfg.llm_max_attempts - used - 1))
     outcomes = ask_with_retries(backend, traces, build_request, parse_answer, max_retries=retries)
     prompt_id = load_prompt(DESCRIBE_PROMPT).prompt_id
     rows = []

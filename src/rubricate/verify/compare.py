@@ -65,6 +65,8 @@ _UNICODE = str.maketrans(
         "−": "-", "–": "-", "—": "-", "×": r"\times ", "÷": r"\div ", "·": r"\cdot ", "∞": r"\infty ",
         "≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">=", "≠": "!=", "π": r"\pi ", "∈": r"\in ", "∪": r"\cup ",
         "，": ",", "；": ";", "：": ":", "％": "%", "√": r"\sqrt ", "²": "^2", "³": "^3", "\u00a0": " ",
+        "α": r"\alpha ", "β": r"\beta ", "γ": r"\gamma ", "δ": r"\delta ", "ε": r"\varepsilon ", "θ": r"\theta ",
+        "λ": r"\lambda ", "μ": r"\mu ", "ρ": r"\rho ", "σ": r"\sigma ", "φ": r"\varphi ", "ω": r"\omega ",
     }
 )
 _SUBS: list[tuple[re.Pattern[str], str]] = [
@@ -118,6 +120,8 @@ def normalize_answer(text: str) -> str:
     s = _TRAILING_PUNCT.sub("", s)
     while s.endswith("}") and s.count("}") > s.count("{"):  # a stray closing brace ("[0, 1]}")
         s = s[:-1].rstrip()
+    if 0 < s.count("{") - s.count("}") <= 3:  # an unclosed "\text{..." in a gold answer
+        s += "}" * (s.count("{") - s.count("}"))
     return s.strip()
 
 
@@ -175,12 +179,21 @@ class Assign:
 
 
 @dataclass(frozen=True, slots=True)
+class Rel:
+    """An equation or inequality that is not an assignment or an interval: '2x + 4y = 3', 'x < 1 - a'."""
+
+    ops: tuple[str, ...]
+    sides: tuple[str, ...]
+    canon: str
+
+
+@dataclass(frozen=True, slots=True)
 class Expr:
     canon: str
     text: str = ""  # the normalised answer, for the numeric identity test
 
 
-Node = Union[Num, Choice, Text, Seq, Assign, Expr]
+Node = Union[Num, Choice, Text, Seq, Assign, Rel, Expr]
 
 # ================================================================================================
 # A small evaluator for LaTeX / plain arithmetic: exact (Fraction) for closed forms built from
@@ -196,7 +209,7 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
     rf"|(?P<var>(?:\\(?:{_GREEK})(?![A-Za-z])|[A-Za-z])(?:_(?:\{{[A-Za-z0-9]{{1,6}}\}}|[A-Za-z0-9]))?'*)"
     r"|(?P<cmd>\\[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^(){}\[\]|])"
+    r"|(?P<op>\*\*|[-+*/^(){}\[\]|!])"
     r"|(?P<ws>\s+)"
     r"|(?P<bad>.)"
 )
@@ -234,6 +247,8 @@ def _tokens(s: str) -> tuple[Tok, ...]:
                 kind, tok = "op", "/"
             elif tok in _FUNCS:
                 kind = "func"
+            elif tok in (r"\binom", r"\dbinom", r"\tbinom"):
+                tok = r"\binom"
             elif tok not in (r"\frac", r"\sqrt", r"\pi", r"\infty"):
                 raise _NotNumeric(tok)
         elif kind == "var" and tok == "e":
@@ -255,7 +270,7 @@ class _Eval:
     power := atom (^ unary)?; atom := number | var | (expr) | {expr} | |expr| | \\frac g g | \\sqrt[n] g
     | \\pi | e | func[^p] arg. `env` binds variables; without it a variable is not numeric."""
 
-    def __init__(self, toks: tuple[Tok, ...], env: dict[str, float] | None = None) -> None:
+    def __init__(self, toks: tuple[Tok, ...], env: dict[str, Value] | None = None) -> None:
         self.t = toks
         self.i = 0
         self.env = env
@@ -284,7 +299,7 @@ class _Eval:
         return v
 
     def _starts_factor(self, p: Tok) -> bool:
-        return p[0] in ("num", "var", "const", "func") or p[1] in ("(", "{", r"\frac", r"\sqrt", r"\pi")
+        return p[0] in ("num", "var", "const", "func") or p[1] in ("(", "{", "[", r"\frac", r"\sqrt", r"\pi", r"\binom")
 
     def term(self) -> Value:
         v = self.unary()
@@ -308,6 +323,9 @@ class _Eval:
 
     def power(self) -> Value:
         base = self.atom()
+        while (p := self.peek()) is not None and p[1] == "!":
+            self.take()
+            base = _factorial(base)
         if (p := self.peek()) is not None and p[1] == "^":
             self.take()
             return _pow(base, self.exponent())
@@ -386,6 +404,14 @@ class _Eval:
             v = self.expr()
             self.take("|")
             return abs(v)
+        if tok == "[":
+            v = self.expr()
+            self.take("]")
+            return v
+        if tok == r"\binom":
+            top = self.group()
+            bottom = self.group()
+            return _binom(top, bottom)
         if tok == r"\frac":
             num = self.group()
             den = self.group()
@@ -402,6 +428,28 @@ class _Eval:
         if tok == r"\infty":
             return math.inf
         raise _NotNumeric(tok)
+
+
+def _factorial(v: Value) -> Value:
+    if isinstance(v, Fraction) and v.denominator == 1 and 0 <= v <= 300:
+        return Fraction(math.factorial(int(v)))
+    x = float(v)
+    if x < 0 and x == int(x) or x > 170:
+        raise _NotNumeric("factorial")
+    return _check(math.gamma(x + 1))
+
+
+def _binom(a: Value, b: Value) -> Value:
+    if all(isinstance(v, Fraction) and v.denominator == 1 for v in (a, b)) and 0 <= b and a <= 10_000:
+        return Fraction(math.comb(int(a), int(b))) if a >= 0 else _check(float(_binom_real(float(a), float(b))))
+    return _check(_binom_real(float(a), float(b)))
+
+
+def _binom_real(a: float, b: float) -> float:
+    try:
+        return math.gamma(a + 1) / (math.gamma(b + 1) * math.gamma(a - b + 1))
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        raise _NotNumeric(str(exc)) from None
 
 
 def _number(tok: str) -> Value:
@@ -799,12 +847,12 @@ def _parse(s: str, depth: int = 0) -> Node:
             return Assign(_canon(eq[0]), _parse(_approx(eq[-1]), depth + 1))
         if len(eq) >= 3 or (evaluate(eq[0]) is not None and evaluate(_approx(eq[1])) is not None):
             return _parse(_approx(eq[-1]), depth + 1)  # a computation: (8*10-8)/3 = 24 states 24
-        return _expr(s)
+        return _relation(s)
     if r"\approx" in s:
         return _parse(_approx(s), depth + 1)
     if _REL_OPS.search(s):
         interval = _relation_interval(s)
-        return interval if interval is not None else _expr(s)
+        return interval if interval is not None else _relation(s)
     # \pm expands to two solutions
     pm = _PM.findall(s)
     if len(pm) == 1:
@@ -838,6 +886,18 @@ def _parse(s: str, depth: int = 0) -> Node:
         kind = "interval" if len(items) == 2 and (o == "[" or c == "]" or has_inf) else "tuple"
         return Seq(kind, items, o, c)  # type: ignore[arg-type]
     return _scalar(s)
+
+
+_REL_SPLIT = re.compile(r"(<=|>=|!=|<|>|=)")
+
+
+def _relation(s: str) -> Node:
+    parts = _REL_SPLIT.split(s)
+    sides = tuple(p.strip() for p in parts[0::2])
+    ops = tuple(parts[1::2])
+    if len(sides) < 2 or not all(sides) or any("," in x for x in sides):
+        return _expr(s)
+    return Rel(ops, sides, _canon(s))
 
 
 def _approx(s: str) -> str:
@@ -1026,6 +1086,17 @@ def _cmp_named(g: dict[str, Node], p: dict[str, Node]) -> Decision:
 
 
 _IDENTITY_POINTS = 4
+_INTEGER_NAMES = {"n", "m", "k", "N"}  # usually integers: (-1)^n, n! need integer values
+
+
+def _sample_env(names: list[str], rng: random.Random) -> dict[str, Value]:
+    env: dict[str, Value] = {}
+    for n in names:
+        if n in _INTEGER_NAMES or n.split("_")[0] in _INTEGER_NAMES:
+            env[n] = Fraction(rng.randint(2, 9))
+        else:
+            env[n] = rng.choice((-1.0, 1.0)) * rng.uniform(0.4, 2.4)
+    return env
 
 
 def _identity(g_text: str, p_text: str) -> Decision:
@@ -1054,7 +1125,7 @@ def _identity(g_text: str, p_text: str) -> Decision:
     names = sorted(vg)
     agree = 0
     for _ in range(4 * _IDENTITY_POINTS):
-        env = {n: rng.choice((-1.0, 1.0)) * rng.uniform(0.4, 2.4) for n in names}
+        env = _sample_env(names, rng)
         try:
             a = float(_Eval(tg, env).parse())
             b = float(_Eval(tp, env).parse())
@@ -1074,8 +1145,73 @@ def _identity(g_text: str, p_text: str) -> Decision:
     return None, "expression"
 
 
+def _same_value(a: str, b: str) -> bool | None:
+    """Whether two sides (numbers or expressions) are the same function; None when unknown."""
+    va, vb = evaluate(a), evaluate(b)
+    if va is not None and vb is not None:
+        return _values_equal(va, vb, _is_exact(a, va) and _is_exact(b, vb))
+    if _canon(a) == _canon(b):
+        return True
+    return _identity(a, b)[0]
+
+
+_FLIP = {"<": ">", ">": "<", "<=": ">=", ">=": "<=", "=": "=", "!=": "!="}
+
+
+def _proportional(g: Rel, p: Rel) -> bool:
+    """Equations L1 = R1 and L2 = R2 with L1 - R1 = c (L2 - R2), c a nonzero constant, have the same
+    solutions (2x + 4y - 3 = 0 and x + 2y = 3/2)."""
+    fg, fp = f"({g.sides[0]})-({g.sides[1]})", f"({p.sides[0]})-({p.sides[1]})"
+    try:
+        tg, tp = _tokens(fg), _tokens(fp)
+    except _NotNumeric:
+        return False
+    names = sorted(_variables(tg) | _variables(tp))
+    if not names:
+        return False
+    rng = random.Random(20240612)
+    ratios: list[float] = []
+    for _ in range(16):
+        env = _sample_env(names, rng)
+        try:
+            a, b = float(_Eval(tg, env).parse()), float(_Eval(tp, env).parse())
+        except (_NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+            continue
+        if not (math.isfinite(a) and math.isfinite(b)) or abs(b) < 1e-9 or abs(a) < 1e-9:
+            continue
+        ratios.append(a / b)
+        if len(ratios) >= _IDENTITY_POINTS:
+            break
+    if len(ratios) < _IDENTITY_POINTS:
+        return False
+    r0 = ratios[0]
+    return all(abs(r - r0) <= 1e-9 * max(1.0, abs(r0)) for r in ratios)
+
+
+def _cmp_rel(g: Rel, p: Rel) -> Decision:
+    if g.canon == p.canon:
+        return True, "same relation"
+    p_sides, p_ops = p.sides, p.ops
+    if g.ops != p.ops and tuple(_FLIP[o] for o in reversed(p.ops)) == g.ops:
+        p_sides, p_ops = tuple(reversed(p.sides)), g.ops  # 5 >= x is x <= 5
+    if g.ops != p_ops or len(g.sides) != len(p_sides):
+        return None, "different relations"
+    same = [_same_value(a, b) for a, b in zip(g.sides, p_sides)]
+    if all(x is True for x in same):
+        return True, "same sides"
+    if g.ops == ("=",) and _proportional(g, Rel(p_ops, p_sides, p.canon)):
+        return True, "equations proportional (same solutions)"
+    if same.count(False) == 1 and all(x is True for x in same if x is not False):
+        return False, "same relation except one side"
+    return None, "relations differ in form"
+
+
 def _cmp(g: Node, p: Node) -> Decision:
     g, p = _unwrap(g), _unwrap(p)
+    if isinstance(g, Rel) or isinstance(p, Rel):
+        if isinstance(g, Rel) and isinstance(p, Rel):
+            return _cmp_rel(g, p)
+        return None, "relation vs value"
     if isinstance(g, Expr) or isinstance(p, Expr):
         if isinstance(g, Expr) and isinstance(p, Expr):
             if g.canon == p.canon and g.canon:

@@ -10,7 +10,13 @@ SELECT
     count(*) FILTER (WHERE v.verdict = 'incorrect')::BIGINT AS incorrect,
     count(*) FILTER (WHERE v.verdict = 'no_answer')::BIGINT AS no_answer,
     count(*) FILTER (WHERE v.verdict = 'error')::BIGINT AS error,
-    round(count(*) FILTER (WHERE v.verdict = 'correct') / nullif(count(v.trace_id), 0), 3)::DOUBLE AS pass_rate
+    round(count(*) FILTER (WHERE v.verdict = 'correct') / nullif(count(v.trace_id), 0), 3)::DOUBLE AS pass_rate,
+    -- Where the source says whether the final answer is right: how often the rule verdict agrees.
+    round(
+        count(*) FILTER (WHERE t.label_final_answer_correct IS NOT NULL AND v.verdict IS NOT NULL
+                         AND (v.verdict = 'correct') = t.label_final_answer_correct)
+        / nullif(count(*) FILTER (WHERE t.label_final_answer_correct IS NOT NULL AND v.verdict IS NOT NULL), 0), 3
+    )::DOUBLE AS agrees_with_gold
 FROM traces t
 LEFT JOIN answer_verdicts v ON v.trace_id = t.trace_id AND v.verifier_id = $verifier_id
 GROUP BY ALL
