@@ -51,12 +51,15 @@ ui-mlflow: install
 ui-prefect: install
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
+# Registers every deployment in prefect.yaml (and the `local` and `gpu` process pools) on the server of `make ui-prefect`.
 deploy: install
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/prefect work-pool create local --type process || true
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/prefect --no-prompt deploy --all
+	@curl -sf $(PREFECT_API_URL)/health >/dev/null || { echo "no Prefect server at $(PREFECT_API_URL): start one with 'make ui-prefect'"; exit 1; }
+	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect work-pool create local --type process --overwrite
+	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect work-pool create gpu --type process --overwrite
+	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect --no-prompt deploy --all
 
 worker: install
-	PREFECT_API_URL=http://127.0.0.1:4200/api $(BIN)/prefect worker start --pool local
+	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect worker start --pool local
 
 clean:
 	rm -rf $(DATA)
