@@ -34,7 +34,15 @@ sys.path.insert(0, str(REPO / "src"))
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+    """This process's peak resident memory. VmHWM, not ru_maxrss: on Linux a child's ru_maxrss starts from
+    the parent's RSS at fork (exec keeps the old high-water mark), which would bill the parent's memory here."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB; macOS: bytes (then off by 1024)
 
 
 # -- children (each in a fresh process) ---------------------------------------------------------------

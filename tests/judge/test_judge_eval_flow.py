@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from rubricate.llm.stub_server import StubOpenAIServer
-from tests.judge.conftest import flow_config as _config, ingest_first_source as _ingest
+from tests.judge.helpers import flow_config as _config, ingest_first_source as _ingest
 from tests.judge.judge_sim import judge_script
 
 

@@ -10,7 +10,7 @@ from rubricate.judge.records import TraceToJudge
 from rubricate.llm.backends import get_backend
 from rubricate.llm.prompts import load_prompt, number_steps
 from rubricate.llm.stub_server import Reply, user_text
-from tests.judge.conftest import arithmetic_traces, llm_cfg
+from tests.judge.helpers import arithmetic_traces, llm_cfg
 from tests.judge.judge_sim import judge_answer
 
 

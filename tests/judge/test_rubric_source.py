@@ -8,7 +8,7 @@ from rubricate.config import parse_config
 from rubricate.errors import ConfigError, RubricateError
 from rubricate.judge.evaluate import split_gold
 from rubricate.judge.rubric_source import resolve_rubric
-from tests.judge.conftest import add_traces, arithmetic_traces
+from tests.judge.helpers import add_traces, arithmetic_traces
 
 
 def test_a_rubric_file_is_loaded_and_a_missing_one_named(store, rubric, tmp_path):

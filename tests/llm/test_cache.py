@@ -14,7 +14,7 @@ from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest
 from rubricate.llm.stub_server import Reply, user_text
 from rubricate.store import Store
-from tests.llm.conftest import litellm_cfg
+from tests.llm.helpers import litellm_cfg
 
 REPO = Path(__file__).resolve().parents[2]
 

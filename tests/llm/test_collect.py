@@ -14,7 +14,7 @@ from rubricate.ingest.problems import ingest_problem_set
 from rubricate.llm.backends import get_backend
 from rubricate.llm.stub_server import Reply
 from tests.conftest import shared_data
-from tests.llm.conftest import litellm_cfg
+from tests.llm.helpers import litellm_cfg
 
 
 def _sampler(body, n):

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from rubricate.llm.stub_server import Reply, StubOpenAIServer
-from tests.judge.conftest import flow_config as _config
+from tests.judge.helpers import flow_config as _config
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import threading
 from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest
 from rubricate.llm.stub_server import Reply, user_text
-from tests.llm.conftest import litellm_cfg
+from tests.llm.helpers import litellm_cfg
 
 
 def req(key: str, text: str | None = None, **kw) -> LLMRequest:

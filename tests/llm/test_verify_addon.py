@@ -11,7 +11,7 @@ from rubricate.llm.backends import NoneBackend, get_backend
 from rubricate.llm.stub_server import user_text
 from rubricate.verify.llm_addon import final_answer_verdicts, recover_false_negatives
 from rubricate.verify.rules import VERIFIER_ID
-from tests.judge.conftest import add_traces, llm_cfg
+from tests.judge.helpers import add_traces, llm_cfg
 from tests.judge.judge_sim import judge_script
 
 CASES = {  # trace: (gold, rule verdict, extracted answer)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rubricate.config import parse_config
-from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
+from rubricate.llm.stub_server import Reply, StubOpenAIServer, system_text, user_text
 from rubricate.rewards import online
 from rubricate.rewards.online import OnlineReward, Sample, TRLReward
 
@@ -42,9 +42,9 @@ GARBAGE = [
 def reward(tmp_path: Path) -> OnlineReward:
     cfg = parse_config({"data_dir": str(tmp_path / "data"), "rewards": {"rule": {"unscorable": "value", "unscorable_value": -1.0}}})
     r = OnlineReward(cfg)
-    online._default = r  # the module-level entry points use it
+    online.set_default(r)  # the module-level entry points use it
     yield r
-    online._default = None
+    online.set_default(None)
 
 
 def test_trainer_signatures() -> None:
@@ -123,6 +123,8 @@ def test_a_failing_judge_gives_the_unscorable_value_with_a_logged_reason(tmp_pat
 
 def _judge_script(body: dict, n: int) -> Reply:
     text = user_text(body)
+    if "You check answers" in system_text(body):  # the LLM verifier's question: never equivalent here
+        return Reply(json.dumps({"equivalent": False, "reason": "scripted"}))
     bad = "2 and 3" in text
     return Reply(json.dumps({"verdict": "incorrect" if bad else "correct", "first_error_step": 0 if bad else None, "explanation": "scripted"}))
 
@@ -150,17 +152,17 @@ def test_plain_judge_over_http_batches_and_uses_the_cache(tmp_path: Path) -> Non
             Sample(RIGHT, None, "What is 2+2?"),  # no gold: judge decides (correct)
             Sample(WRONG, None, "What is 2+2?"),  # no gold: judge decides (incorrect)
             Sample(RIGHT, "4", "Compute 2+2."),  # right answer + process check: judge confirms
-            Sample(WRONG, "4", "What is 2+2?"),  # wrong answer: the judge is not asked
+            Sample(WRONG, "4", "What is 2+2?"),  # wrong answer: the judge is not asked, the LLM verifier is
         ]
         scores = r.score(samples)
         assert [(s.reward, s.source, s.reason) for s in scores] == [
             (1.0, "judge", "judge_correct"),
             (0.0, "judge", "judge_incorrect"),
             (1.0, "judge", "process_ok"),
-            (0.0, "rules", "rules_incorrect"),
+            (0.0, "llm_verifier", "llm_verifier_incorrect"),  # the rules' rejection goes to the LLM verifier
         ]
         calls = len(server.bodies)
-        assert calls == 3  # only the three samples the rule sends to the judge
+        assert calls == 4  # three samples the rule sends to the judge, one rejection to the verifier
         again = r.score(samples)
         assert [s.reward for s in again] == [s.reward for s in scores]
         assert len(server.bodies) == calls  # answered from the DuckDB response cache
@@ -194,6 +196,74 @@ def test_config_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     path = tmp_path / "cfg.yaml"
     path.write_text(f"data_dir: {tmp_path / 'data'}\nrewards:\n  rule:\n    correct_value: 2.0\n")
     monkeypatch.setenv(online.ENV_CONFIG, str(path))
-    monkeypatch.setattr(online, "_default", None)
-    assert online.compute_score("m", RIGHT, "4") == 2.0
-    assert json.loads(online.describe())["rule"]["correct_value"] == 2.0
+    online.set_default(None)
+    try:
+        assert online.compute_score("m", RIGHT, "4") == 2.0
+        assert json.loads(online.describe())["rule"]["correct_value"] == 2.0
+    finally:
+        online.set_default(None)
+
+
+def _verifier_script(body: dict, n: int) -> Reply:
+    text = user_text(body)
+    return Reply(json.dumps({"equivalent": "one half" in text, "reason": "scripted"}))
+
+
+def test_llm_verifier_recovers_false_negatives_online(tmp_path: Path) -> None:
+    from rubricate.llm.backends import get_backend
+
+    half = "Half of the pie is left.\n\nSo the answer is \\boxed{one half}."
+    with StubOpenAIServer(_verifier_script) as server:
+        cfg = parse_config(
+            {
+                "data_dir": str(tmp_path / "data"),
+                "llm": {"kind": "litellm", "model": "openai/stub", "api_base": server.url, "max_retries": 1, "retry_base_s": 0.01, "timeout_s": 10},
+            }
+        )
+        r = OnlineReward(cfg, backend=get_backend(cfg.llm))
+        scores = r.score([Sample(half, "\\frac{1}{2}", "How much pie is left?"), Sample(WRONG, "4", "What is 2+2?"), Sample(RIGHT, "4", "What is 2+2?")])
+        assert [(s.reward, s.source, s.reason) for s in scores] == [
+            (1.0, "llm_verifier", "llm_verifier_correct"),  # the rules rejected "one half"; the LLM recovers it
+            (0.0, "llm_verifier", "llm_verifier_incorrect"),
+            (1.0, "rules", "rules_correct"),  # accepted by the rules: never sent to the LLM
+        ]
+        assert len(server.bodies) == 2
+    offline = OnlineReward(parse_config({"data_dir": str(tmp_path / "data2")}))
+    assert offline.score([Sample(half, "\\frac{1}{2}", "How much pie is left?")])[0].reason == "rules_incorrect"
+
+
+@pytest.mark.parametrize("module_name", ["custom_module", "reward_func"])
+def test_loads_by_file_path_like_verl_and_openrlhf(module_name: str, tmp_path: Path) -> None:
+    """verl registers the module in sys.modules, OpenRLHF does not; both must load it and share the instance."""
+    import importlib.util
+
+    from rubricate.rewards import scorer
+
+    spec = importlib.util.spec_from_file_location(module_name, REPO / "src" / "rubricate" / "rewards" / "online.py")
+    module = importlib.util.module_from_spec(spec)
+    if module_name == "custom_module":
+        sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+        shared = OnlineReward(parse_config({"data_dir": str(tmp_path)}))
+        online.set_default(shared)
+        assert module.compute_score("m", RIGHT, "4") == 1.0
+        assert module.reward_func([RIGHT], [""], ["4"])["rewards"].tolist() == [1.0]
+        assert scorer.default_reward() is shared and shared.stats["rules_correct"] == 2
+    finally:
+        online.set_default(None)
+        sys.modules.pop(module_name, None)
+
+
+@pytest.mark.slow
+def test_offline_judge_online_learns_from_the_store(tmp_path: Path) -> None:
+    """No model configured: samples without gold go to the offline judge, fitted on the store's labelled traces."""
+    from rubricate.ingest import ingest_source
+    from rubricate.store import Store
+
+    cfg = parse_config({"data_dir": str(tmp_path / "data"), "sources": [{"name": "sample", "reader": "sample", "options": {"n_problems": 20, "seed": 3}}]})
+    with Store(cfg.store_path()) as store:
+        ingest_source(store, cfg.sources[0])
+    r = OnlineReward(cfg)
+    scores = r.score([Sample(RIGHT, None, "What is 2+2?"), Sample(WRONG, None, "What is 2+2?")])
+    assert all(s.source == "judge" and s.reason in ("judge_correct", "judge_incorrect") for s in scores), scores

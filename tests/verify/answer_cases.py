@@ -56,6 +56,16 @@ EQUIVALENT: list[tuple[str, str, str]] = [
     ("(-\\infty, 0] \\cup [4, +\\infty)", "[4, \\infty) \\cup (-\\infty, 0]", "union order"),
     ("\\pm 2", "-2, 2", "plus-minus expands"),
     ("x = 5", "5", "assignment"),
+    # expressions, by a randomised numeric identity test (no sympy)
+    ("x + 1", "1 + x", "commuted sum"),
+    ("\\sec^2 y", "\\tan^2 y + 1", "trigonometric identity"),
+    ("S_n = 2^{n+1} - 2", "2(2^n - 1)", "sequence formula, integer n"),
+    ("\\frac{(3n)!}{(n!)^3}", "\\frac{(3n)!}{n! \\cdot n! \\cdot n!}", "factorials"),
+    ("\\binom{5}{2}", "10", "binomial coefficient"),
+    ("\\frac{\\sqrt{3}}{2}", "\\sin\\frac{\\pi}{3}", "a closed form through a function"),
+    ("2x + 4y = 3", "x + 2y = \\frac{3}{2}", "proportional equations"),
+    ("y < \\frac{1}{x}", "\\frac{1}{x} > y", "relation written the other way"),
+    ("2\\binom{2017}{1008}", "2\\binom{2017}{1009}", "binomial symmetry (exact big integers)"),
 ]
 
 # Not equivalent: the rules must reject these (several look alike on the surface).
@@ -80,4 +90,16 @@ NOT_EQUIVALENT: list[tuple[str, str, str]] = [
     ("\\sqrt{2}", "1.41", "rounded"),
     ("Bruce, Donna, Amy", "Amy, Donna, Bruce", "an order of names"),
     ("90^\\circ", "45", "other angle"),
+    ("x + 1", "x + 2", "other constant"),
+    ("x^2", "t^2", "other variable"),
+    ("3^{13} - 3", "3^{13} - 4", "huge exact values one apart"),
+    ("a_n = 2 \\cdot 3^{n-1} - 1", "2 \\cdot 3^{n-1} - 2", "huge values at integer n"),
+    ("\\frac{1}{2^{n} - 1}", "\\frac{1}{2^{n} - 2}", "tiny values at integer n"),
+    ("\\frac{n}{4}\\binom{n-5}{3}", "\\frac{n}{4}\\binom{n-5}{4}", "binomials that vanish at small n"),
+    ("C: 5", "C: 6", "same letter, contradicting option text"),
+    ("x < \\frac{1-a}{1+a}", "x < \\frac{1-a}{2+a}", "one side of a relation differs"),
+    ("e^2 x - y - e^2 = 0", "e^2 x - y - e^2 = 1", "equation with another constant"),
+    ("\\frac{x}{x - 1}", "\\frac{x}{x - x}", "answer undefined where gold is defined"),
+    ("20 \\text{ workers for tabletops, } 40 \\text{ workers for legs}", "20 \\text{ workers for tabletops, } 41 \\text{ workers for legs}", "math-verify reads a fragment"),
+    ("7 \\text{ h } 30 \\text{ min}", "7 \\text{ h } 31 \\text{ min}", "math-verify ignores the minutes"),
 ]

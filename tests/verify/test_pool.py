@@ -85,3 +85,16 @@ def test_empty_map_and_default_limits() -> None:
         assert pool.fn_kwargs == {"mv_timeout_s": 4}
     finally:
         pool.close()
+
+
+def test_worker_that_died_while_idle_is_replaced_without_blaming_an_item() -> None:
+    with VerifyPool(workers=1, timeout_s=30.0, fn_kwargs={"mv_timeout_s": None}) as pool:
+        pool.map([EASY[0]])
+        victim = pool.worker_pids()[0]
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while victim in pool.worker_pids() and time.monotonic() < deadline:  # wait until it is gone
+            time.sleep(0.05)
+        verdicts = pool.map(EASY[:3])
+        assert pool.crashes == 0 and pool.restarts == 1
+    assert [v.verdict for v in verdicts] == EXPECTED_EASY[:3]

@@ -2,8 +2,9 @@
 
 The gold-label budget is a parameter: a fraction of the labelled traces (20% by default) is what the rubric
 is built from and what the offline judge learns from; only the rest is judged and scored, as in the
-research this project follows. The split is a stable hash of (seed, trace id): the same traces land on the
-same side every run, and adding traces does not move the old ones.
+research this project follows. The split ranks traces by a hash of (seed, trace id) and takes exactly the lowest
+`fraction`: the same traces land on the same side every run, whatever order they come in, and adding traces
+moves only a few of the old ones.
 """
 
 from __future__ import annotations

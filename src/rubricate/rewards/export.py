@@ -116,6 +116,20 @@ def trl_schema() -> "pa.Schema":
     return pa.schema([("prompt", _message_type()), ("completion", _message_type()), ("reward", pa.float64()), ("trace_id", pa.string())])
 
 
+ROW_COLUMNS = (
+    "trace_id", "problem_id", "dataset", "split", "domain", "problem", "response", "gold_answer", "reward", "status", "source",
+    "reason", "rubric_version", "judge_id", "judge_kind", "judge_model", "judge_prompt_id", "rule_verifier_id", "llm_verifier_id",
+    "config_hash",
+)
+
+
+def rows_schema() -> "pa.Schema":
+    """The selecting query's columns with fixed Arrow types, whatever Arrow flavour DuckDB hands out."""
+    import pyarrow as pa
+
+    return pa.schema([(c, pa.float64() if c == "reward" else pa.string()) for c in ROW_COLUMNS])
+
+
 # -- building one chunk in each layout ------------------------------------------------------------
 def _messages(role: str, texts: "pa.Array", system_prompt: str | None) -> "pa.Array":
     """A list<struct<role, content>> column: [system?, {role, texts[i]}] per row, built without Python loops."""
@@ -399,7 +413,9 @@ def export_rewards(
         cur.execute(load_sql("duckdb_memory_limit_set"), {"limit": cfg.memory_limit})
         # `sql(...).to_arrow_reader` streams; `execute(...).to_arrow_reader` copies the whole result first.
         reader = cur.sql(load_sql(SELECT_QUERY), params=params).to_arrow_reader(cfg.row_group_rows)
+        schema = rows_schema()
         for chunk in _rechunk(iter(reader), cfg.row_group_rows):
+            chunk = chunk.cast(schema)
             if outputs is None:
                 out.mkdir(parents=True, exist_ok=True)
                 outputs = _Outputs(out, cfg)
@@ -407,6 +423,13 @@ def export_rewards(
             stats.add(chunk)
             written += chunk.num_rows
         ok = True
+    except Exception as exc:
+        if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, without importing duckdb here
+            raise ExportError(
+                f"DuckDB ran out of memory under export.memory_limit={cfg.memory_limit} while ordering the rows: {exc}. "
+                "Raise export.memory_limit (the ordered scan spills to disk past it, but joins need some room)."
+            ) from exc
+        raise
     finally:
         if outputs is not None:
             outputs.close(success=ok)

@@ -1,13 +1,14 @@
 """Is a predicted final answer equivalent to the gold answer? Cheap rules first, math-verify last.
 
 The cheap path turns each side into a small structure (number, choice letter, text, tuple / interval /
-set / list, matrix, or an opaque expression) and decides when it safely can:
+set / list, matrix, relation, or an expression) and decides when it safely can:
 
 * Numbers are read exactly (``Fraction``) from integers, decimals, fractions, ``\\frac``, mixed numbers
-  (``2\\frac{1}{2}`` = 5/2), scientific notation and small closed forms (``\\sqrt``, ``\\pi``, ``e``).
-  Two integers must be equal; anything else is equal exactly or within a relative 1e-6.
+  (``2\\frac{1}{2}`` = 5/2), scientific notation, ``\\binom``, ``n!`` and closed forms (``\\sqrt``,
+  ``\\pi``, ``e``, ``\\sin``, ``\\ln``, ...). Two exact values (no decimal point, no float involved) must be
+  equal exactly (``3^{13} - 3`` is not ``3^{13} - 4``); otherwise within a relative 1e-6 (1/3 == 0.3333333).
 * Thousands separators (``7,425,000``, ``1 000``, ``14{,}916``, ``11,\\!111``) are removed; a comma with
-  a space after it separates list items. ``1,22`` (a decimal comma or a list?) is left to math-verify.
+  a space after it separates list items; ``1,22`` against a single number is read as a decimal comma.
 * Units are stripped when both sides share them, when gold has none, or when the answer leaves out
   the gold's unit (problems state the unit; "15" for "15 cm^2" is the usual answer format). Different
   units on both sides ("2 m" vs "200 cm") are *not* converted: that is "incorrect" here, for the LLM
@@ -16,15 +17,22 @@ set / list, matrix, or an opaque expression) and decides when it safely can:
   fraction). Gold ``0.28`` accepts ``28%``. Gold ``28`` accepts ``28%`` only when the number is above 1:
   for gold ``0.5`` the answer ``0.5%`` is a different quantity if gold was a probability, so it is rejected.
 * Text answers compare case-, article- and punctuation-insensitively (``\\text{Evelyn}`` == ``evelyn``).
-* Choice letters compare by letter (``(B)``, ``\\text{(B)}``, ``B) 12``, ``Option B``).
+* Choice letters compare by letter (``(B)``, ``\\text{(B)}``, ``B) 12``, ``Option B``); when both sides
+  also quote the option's text and the texts differ ("C: 5" vs "C: 6"), they are not equal.
 * Tuples and intervals are ordered (and brackets matter for intervals); sets, bare lists of solutions
   and unions of intervals are order-insensitive. ``x = 3``, ``(p, q) = (3, 2)`` and ``x \\in [0, 1)`` compare
   by their right-hand side; inequalities like ``-2 <= x < 7`` compare as intervals; ``\\pm`` expands.
+* Expressions with variables are compared by a randomised identity test: both are evaluated at the same
+  random points (fixed seed; integer values for n, m, k; exact arithmetic where possible). Equal at
+  every point: equal; clearly different at one: different. Equations also match when one is a constant
+  multiple of the other; relations with all sides but one equal are different.
 
 Whatever the cheap path cannot decide goes to math-verify (``verify(gold, pred)``, gold first: it is not
-symmetric). Parsed gold answers are cached (many traces share one gold). math-verify's own timeouts use
-SIGALRM, which only works on a main thread: elsewhere it runs without them, and the caller (the worker
-pool) enforces the hard limit.
+symmetric), with a guard: math-verify can compare a fragment it parsed ("20 workers, 40 workers" vs
+"20 workers, 41 workers"), so an "equivalent" for two answers written alike except for different
+numbers is overruled. Parsed gold answers are cached (many traces share one gold). math-verify's own
+timeouts use SIGALRM, which only works on a main thread: elsewhere it runs without them, and the
+caller (the worker pool) enforces the hard limit.
 """
 
 from __future__ import annotations
@@ -927,7 +935,7 @@ def _flatten(items: list[Node]) -> list[Node]:
     return out
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def parse_answer(text: str) -> Node:
     """The structure of one written answer (cached: gold answers repeat, and so do short predictions)."""
     return _parse(normalize_answer(text))
@@ -1027,6 +1035,8 @@ def _cmp_items_ordered(g: tuple[Node, ...], p: tuple[Node, ...]) -> Decision:
 
 
 def _cmp_items_unordered(g: tuple[Node, ...], p: tuple[Node, ...]) -> Decision:
+    if len(g) * len(p) > 2500:
+        return None, "lists too long to match item by item"
     table = [[_cmp(a, b)[0] for b in p] for a in g]
     g_ok = all(any(x is True for x in row) for row in table)
     p_ok = all(any(table[i][j] is True for i in range(len(g))) for j in range(len(p)))
@@ -1058,6 +1068,9 @@ def _cmp_seq(g: Seq, p: Seq) -> Decision:
         other = p if g.kind == "interval" else g
         if all(isinstance(_unwrap(i), Num) for i in other.items):
             return False, "interval vs list of values"
+        ug, up = _interval_union(g), _interval_union(p)
+        if ug is not None and up is not None:
+            return (True, "same union of intervals") if ug == up else (False, "different sets of numbers")
         return None, "interval vs list"
     ordered = g.kind == "tuple" or p.kind == "tuple"
     if not ordered and (any(isinstance(i, Text) for i in g.items) or any(isinstance(i, Text) for i in p.items)):
@@ -1067,6 +1080,35 @@ def _cmp_seq(g: Seq, p: Seq) -> Decision:
         if named[0] is not None and named[1] is not None:
             return _cmp_named(named[0], named[1])
     return _cmp_items_ordered(g.items, p.items) if ordered else _cmp_items_unordered(g.items, p.items)
+
+
+def _interval_union(s: Seq) -> list[tuple[float, bool, float, bool]] | None:
+    """A union of intervals with numeric ends as sorted, merged (lo, lo_closed, hi, hi_closed); None
+    when any item is not such an interval."""
+    items = [s] if s.kind == "interval" else list(s.items)
+    spans = []
+    for it in items:
+        it = _unwrap(it)
+        if not (isinstance(it, Seq) and it.kind in ("interval", "tuple") and len(it.items) == 2):
+            return None
+        lo, hi = (_unwrap(x) for x in it.items)
+        if not (isinstance(lo, Num) and isinstance(hi, Num)):
+            return None
+        try:
+            spans.append((float(lo.value), it.open == "[", float(hi.value), it.close == "]"))
+        except OverflowError:
+            return None
+    spans.sort(key=lambda t: (t[0], not t[1]))
+    merged: list[tuple[float, bool, float, bool]] = []
+    for lo, lc, hi, hc in spans:
+        if merged:
+            plo, plc, phi, phc = merged[-1]
+            if lo < phi or (lo == phi and (lc or phc)):
+                if hi > phi or (hi == phi and hc):
+                    merged[-1] = (plo, plc, hi, hc)
+                continue
+        merged.append((lo, lc, hi, hc))
+    return merged
 
 
 def _as_named(s: Seq) -> dict[str, Node] | None:
@@ -1245,7 +1287,18 @@ def _cmp_rel(g: Rel, p: Rel) -> Decision:
     return None, "relations differ in form"
 
 
+def _as_rel(n: Node) -> Node:
+    """y = 2x + 1 (an assignment to a plain variable) as the equation it also is."""
+    if isinstance(n, Assign) and re.fullmatch(r"[A-Za-z]", n.name) and isinstance(n.node, (Expr, Num)):
+        rhs = n.node.text if isinstance(n.node, Expr) else str(n.node.value)
+        if rhs:
+            return Rel(("=",), (n.name, rhs), f"{n.name}={_canon(rhs)}")
+    return n
+
+
 def _cmp(g: Node, p: Node) -> Decision:
+    if isinstance(g, Rel) != isinstance(p, Rel):  # 2x + 4y = 3 vs y = 3/4 - x/2
+        g, p = _as_rel(g), _as_rel(p)
     g, p = _unwrap(g), _unwrap(p)
     if isinstance(g, Rel) or isinstance(p, Rel):
         if isinstance(g, Rel) and isinstance(p, Rel):

@@ -180,11 +180,11 @@ class VerifyPool:
             return self._map(jobs)
 
     def _map(self, jobs: Sequence[Job]) -> list[RuleVerdict]:
-        self.start()
         n = len(jobs)
-        results: list[RuleVerdict | None] = [None] * n
         if n == 0:
             return []
+        self.start()
+        results: list[RuleVerdict | None] = [None] * n
         # Small batches keep both workers busy and bound what a restart has to resend.
         size = max(1, min(self.batch_size, math.ceil(n / (2 * self.workers))))
         pending: deque[list[_Item]] = deque(
@@ -195,6 +195,8 @@ class VerifyPool:
 
         def give(w: _Worker) -> None:
             if not w.batch and pending:
+                if w.proc.poll() is not None:  # died while idle (OOM killer between maps): not an item's fault
+                    w = self._replace(w)
                 batch = pending.popleft()
                 w.batch.extend(batch)
                 w.item_since = time.monotonic()

@@ -23,7 +23,8 @@ VERIFIER_ID = "rules-v1"
 
 Verdict = Literal["correct", "incorrect", "no_answer", "error"]
 
-# A gold "answer" longer than this is a worked solution: take its final answer like a response's.
+# A gold field counts as a worked solution (whose final answer is taken like a response's) when it has an
+# answer phrase, or is longer than this with paragraphs or several sentences.
 _GOLD_SOLUTION_CHARS = 200
 _ANSWER_WORDS = re.compile(r"final answer|the answer is", re.IGNORECASE)
 _SENTENCE = re.compile(r"[a-z)\]$.][.!?]\s+[A-Z]")

@@ -1,5 +1,5 @@
 -- Everything a build clusters: the ok descriptions in scope with their embeddings (NULL = not embedded yet).
-SELECT d.trace_id, d.description, d.raw_text, d.text_hash, t.dataset, t.label_error_type, e.embedding
+SELECT d.trace_id, d.description, d.raw_text, d.keyword, d.how_to_check, d.text_hash, t.dataset, t.label_error_type, e.embedding
 FROM error_descriptions d
 JOIN traces t ON t.trace_id = d.trace_id
 LEFT JOIN text_embeddings e ON e.text_hash = d.text_hash AND e.model_id = $model_id

@@ -1,0 +1,67 @@
+"""Stage 4: offline names (c-TF-IDF + medoids) and LLM names with contrast (a real local server)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from rubricate.llm.backends import get_backend
+from rubricate.llm.base import LLMConfig
+from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
+from rubricate.rubric.naming import class_keywords, llm_names, offline_names
+
+TEXTS = [
+    "Forgot to convert minutes to hours before dividing",
+    "Did not convert minutes into hours",
+    "Mixed up minutes and hours, no conversion",
+    "Counted the same quantity twice in the total",
+    "Added the starting amount twice",
+    "Double counted the first group in the total",
+]
+LABELS = np.array([0, 0, 0, 1, 1, 1])
+SIMS = np.array([0.9, 0.95, 0.8, 0.7, 0.99, 0.6])
+CENTS = np.eye(2, dtype=np.float32)
+
+
+def test_class_keywords_pick_the_words_that_set_a_cluster_apart():
+    kws = class_keywords([TEXTS[:3], TEXTS[3:]])
+    assert "hours" in kws[0] and "minutes" in kws[0]
+    assert "total" in kws[1] or "twice" in kws[1]
+    assert not set(kws[0]) & {"something", "number", "step"}
+
+
+def test_offline_names_are_unique_short_and_use_central_examples():
+    items = offline_names(TEXTS, LABELS, SIMS, 2, n_examples=2)
+    assert len({i.name for i in items}) == 2
+    assert items[0].examples == [TEXTS[1], TEXTS[0]]  # most central first
+    assert items[1].description == TEXTS[4]  # the medoid
+    assert all(len(i.description.split()) <= 25 and i.how_to_check and i.named_by == "offline" for i in items)
+
+
+def test_offline_names_use_llm_keywords_and_checks_when_descriptions_carry_them():
+    keywords = ["unit conversion", "Unit conversion", "units", None, "double count", None]
+    checks = [None, "Check every unit change.", None, None, None, None]
+    items = offline_names(TEXTS, LABELS, SIMS, 2, 2, keywords, checks)
+    assert items[0].keyword == "unit conversion" and items[0].how_to_check == "Check every unit change."
+    assert items[1].keyword == "double count"
+
+
+def test_llm_names_contrast_with_neighbours_and_fall_back_when_unparseable():
+    def script(body, n):
+        text = user_text(body)
+        assert "NEIGHBOUR CLUSTER 1" in text  # the neighbour is shown for contrast
+        target = text.split("TARGET CLUSTER")[1].split("NEIGHBOUR")[0]
+        if "minutes" in target:
+            return Reply(content=json.dumps({"name": "Skipped unit conversion", "keyword": "units",
+                                             "description": " ".join(["word"] * 40), "how_to_check": "Check units."}))
+        return Reply(content="{not json")
+
+    fallback = offline_names(TEXTS, LABELS, SIMS, 2, n_examples=2)
+    with StubOpenAIServer(script) as server:
+        cfg = LLMConfig(kind="litellm", model="openai/stub", api_base=server.url, retry_base_s=0.01, retry_max_s=0.05, max_retries=1)
+        named = llm_names(TEXTS, LABELS, SIMS, CENTS, fallback, get_backend(cfg), n_central=3, n_contrast=1)
+        assert server.n_requests == 3  # the unparseable one was re-asked once
+    assert named[0].name == "Skipped unit conversion" and named[0].named_by == "llm:openai/stub"
+    assert len(named[0].description.split()) <= 26  # cut to 25 words (+ an ellipsis)
+    assert named[1].name == fallback[1].name and named[1].named_by.startswith("offline (llm failed")
