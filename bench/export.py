@@ -223,6 +223,8 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", default=str(REPO / ".bench" / "export"))
     parser.add_argument("--score-samples", type=int, default=2000, help="Big-Math problems for the compute_score part")
+    parser.add_argument("--exporters", default="ours,ours-512MB,duckdb-native,polars-materialise,ours-all-formats",
+                        help="comma-separated subset of the exporters to run")
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--skip-score", action="store_true")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -247,7 +249,7 @@ def main() -> int:
         print(f"\n== export: {args.rows:,} traces; synthesised in {synth_s:.1f}s; rewards computed (SQL, no model) in {compute_s:.2f}s "
               f"({args.rows / compute_s:,.0f} rows/s)")
         results = []
-        for kind in ("ours", "ours-512MB", "duckdb-native", "polars-materialise", "ours-all-formats"):
+        for kind in args.exporters.split(","):
             out = work / f"out-{kind}"
             shutil.rmtree(out, ignore_errors=True)
             results.append(run_child("export", kind, str(db), set_id, str(out)))

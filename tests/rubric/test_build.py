@@ -87,7 +87,7 @@ def test_fewer_descriptions_than_min_cluster_size_is_an_empty_version(store, tmp
     assert rows_of(store, f"SELECT count(*), count(item_id) FROM rubric_members WHERE version_id = '{built.version_id}'") == [(6, 0)]
 
 
-def test_failed_llm_descriptions_make_a_partial_version(store, tmp_path: Path):
+def test_llm_descriptions_and_names_and_a_failure_makes_a_partial_version(store, tmp_path: Path):
     rows = [{**r, "problem": f"{r['problem']} [{r['kind']}]"} for r in synthetic_rows(12)]
     rows[0]["problem"] += " BROKEN"
     ingest_rows(store, tmp_path, rows, "llm")
@@ -96,6 +96,10 @@ def test_failed_llm_descriptions_make_a_partial_version(store, tmp_path: Path):
 
     def script(body, n):
         text = user_text(body)
+        if "TARGET CLUSTER" in text:  # the LLM namer
+            target = text.split("TARGET CLUSTER")[1].split("NEIGHBOUR")[0]
+            word = next(w for w in ("unit", "twice", "Assumed") if w in target)
+            return Reply(content=json.dumps({"name": f"Named {word}", "keyword": word, "description": "d", "how_to_check": "h"}))
         if "BROKEN" in text:
             return Reply(content="no json here")
         kind = next(v for k, v in kinds.items() if f"[{k}]" in text)
@@ -103,11 +107,13 @@ def test_failed_llm_descriptions_make_a_partial_version(store, tmp_path: Path):
 
     with StubOpenAIServer(script) as server:
         llm = LLMConfig(kind="litellm", model="openai/stub", api_base=server.url, retry_base_s=0.01, retry_max_s=0.05, max_retries=1)
-        result = build_rubric(store, fast_rubric(source="llm"), llm=llm)
+        result = build_rubric(store, fast_rubric(source="llm", naming={"namer": "llm"}), llm=llm)
     built = result.build
     assert built.status == "partial" and built.n_failed_descriptions == 1 and built.n_items == 3
     assert "1 wrong traces have no description" in built.message
     assert result.rubric.version_id == built.version_id and len(result.rubric.items) == 3
+    assert {i.name for i in result.rubric.items} == {"Named unit", "Named twice", "Named Assumed"}
+    assert {i.keyword for i in result.rubric.items} == {"unit", "twice", "Assumed"}
 
 
 def test_build_for_a_subset_stays_out_of_the_main_history(synthetic_store):

@@ -56,10 +56,13 @@ def test_rubric_refresh_flow_builds_tracks_and_refreshes_incrementally(prefect_h
 
     assert any(first["build"]["version_id"] in (a.data or "") for a in asyncio.run(read_artifacts()))
 
-    # nothing new: nothing described, nothing embedded, no new version; parameters from the UI still apply
-    second = rubric_refresh(config_path=str(rubric_config), min_cluster_size=10)
+    # nothing new and the same parameters: nothing described, nothing embedded, no new version
+    second = rubric_refresh(config_path=str(rubric_config), reduce="pca")
     assert (second["describe"]["n_candidates"], second["embed"]["n_new"]) == (0, 0)
     assert second["build"]["created"] is False and second["build"]["version_id"] == first["build"]["version_id"]
+    # a clustering parameter from the UI makes a new version; the items keep their ids
+    third = rubric_refresh(config_path=str(rubric_config), min_cluster_size=10)
+    assert third["build"]["created"] is True and third["build"]["changes"] == {"kept": 3}
 
     # a model path that does not exist: a clear error and a FAILED MLflow run that says why
     missing = str(tmp_path / "no-model")

@@ -22,7 +22,8 @@ NAME_PROMPT = "name_rubric_item"
 # Placeholders that generalize.py puts in, and words every error description uses: never a keyword.
 _NOT_KEYWORDS = frozenset(
     "something number expression variable quote step steps error errors mistake mistakes incorrect incorrectly wrong "
-    "student solution problem answer question introduced introduces introduce leads leading lead".split()
+    "student students solution problem answer question introduced introduces introduce leads leading lead "
+    "didn doesn don isn wasn weren aren hasn haven hadn won wouldn couldn shouldn".split()  # n't fragments
 )
 
 
@@ -89,7 +90,8 @@ def phrase_name(keywords: list[str], taken: set[str]) -> str:
         name = "Uncharacterised error"
     else:
         bigrams = [k for k in keywords[:3] if " " in k]
-        name = (bigrams[0] if bigrams else keywords[0]).capitalize()
+        # a bigram reads as a name; single words read better in pairs ("Minutes / convert")
+        name = (bigrams[0] if bigrams else " / ".join(keywords[:2])).capitalize()
         extra = iter(k for k in keywords if k.lower() not in name.lower())
         while name in taken:
             nxt = next(extra, None)
