@@ -1,4 +1,4 @@
-"""The main flow: ingest the configured sources, verify final answers with rules, summarise, track.
+"""The main flow: ingest the configured sources, verify final answers (rules, then an LLM for what they reject), summarise, track.
 
 Run locally:  python -m flows.pipeline --config configs/demo.yaml   (what `make demo` does)
 Deployed:     see prefect.yaml (deployment `pipeline/pipeline`).
@@ -17,6 +17,7 @@ from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.tracking import track_run
 from tasks.ingest import ingest
+from tasks.llm_verify import llm_verify_rejections
 from tasks.report import summarize
 from tasks.verify import verify_answers
 
@@ -45,6 +46,12 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
             reports["verify"] = report
             metrics |= {f"verify.{k}": v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
             metrics["time.verify_s"] = time.perf_counter() - t0
+            if cfg.llm.kind != "none":  # false-negative recovery: the LLM looks only at what the rules rejected
+                t0 = time.perf_counter()
+                report = llm_verify_rejections(cfg)
+                reports["llm verify"] = report
+                metrics |= {f"llm_verify.{k}": v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+                metrics["time.llm_verify_s"] = time.perf_counter() - t0
         tracker.log_metrics(metrics)
         markdown = summarize(cfg, tracker, reports)
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "reports": reports, "summary": markdown}

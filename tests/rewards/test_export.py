@@ -126,3 +126,12 @@ def test_export_is_the_runs_dataset_input_in_mlflow(reward_store: Store, tmp_pat
     assert json.loads(ds.profile)["rows"] == 4
     assert {t.key: t.value for t in inputs[0].tags}["mlflow.data.context"] == "training"
     assert run.data.metrics["export.rows"] == 4
+
+
+def test_out_of_memory_names_the_setting_and_restores_the_limit(reward_store: Store, tmp_path: Path) -> None:
+    set_id = compute_rewards(reward_store, RewardsConfig()).reward_set_id
+    before = reward_store.scalar("duckdb_memory_limit_get")
+    with pytest.raises(ExportError, match="export.memory_limit=1KB"):
+        export_rewards(reward_store, set_id, tmp_path / "out", ExportConfig(memory_limit="1KB"))
+    assert not (tmp_path / "out").exists()
+    assert reward_store.scalar("duckdb_memory_limit_get") == before

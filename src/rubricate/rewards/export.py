@@ -366,6 +366,16 @@ def _rechunk(batches: Iterator["pa.RecordBatch"], rows: int) -> Iterator["pa.Tab
         yield pa.Table.from_batches(pending).combine_chunks()
 
 
+def _restorable(limit: str) -> str:
+    """DuckDB shows its memory limit truncated to one decimal ('18.8 GiB' for 18.75..18.85); setting that text
+    back lowers the limit a little each time. Half a display unit more restores the same displayed value."""
+    parts = str(limit).split()
+    try:
+        return f"{float(parts[0]) + 0.05} {parts[1]}" if len(parts) == 2 else str(limit)
+    except ValueError:
+        return str(limit)
+
+
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -426,14 +436,14 @@ def export_rewards(
     except Exception as exc:
         if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, without importing duckdb here
             raise ExportError(
-                f"DuckDB ran out of memory under export.memory_limit={cfg.memory_limit} while ordering the rows: {exc}. "
+                f"DuckDB ran out of memory under export.memory_limit={cfg.memory_limit}: {exc}. "
                 "Raise export.memory_limit (the ordered scan spills to disk past it, but joins need some room)."
             ) from exc
         raise
     finally:
         if outputs is not None:
             outputs.close(success=ok)
-        cur.execute(load_sql("duckdb_memory_limit_set"), {"limit": previous_limit})
+        cur.execute(load_sql("duckdb_memory_limit_set"), {"limit": _restorable(previous_limit)})
         cur.close()
     if outputs is None:
         raise ExportError(
