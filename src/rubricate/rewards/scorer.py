@@ -216,32 +216,22 @@ class OnlineReward:
         if not todo or self.cfg.llm.kind == "none" or not self.rule.use_llm_verifier:
             return {}, {}
         try:
-            from rubricate.llm.ask import ask_with_retries
-            from rubricate.llm.base import LLMRequest
-            from rubricate.llm.prompts import fence, load_prompt
-            # private helpers of the verifier: the lead is asked to expose an in-memory entry point
-            from rubricate.verify.llm_addon import _SCHEMA, _data_block, _parse
+            from rubricate.verify.llm_addon import ask_equivalence
         except ImportError as exc:
             log.warning("online reward: the LLM verifier is not available (%s); rule rejections stand", exc)
             return {}, {}
         verdicts: dict[int, str] = {}
         details: dict[int, str] = {}
-        prompt = load_prompt("verify_equivalence")
 
-        def build(i: int, attempt: int) -> "LLMRequest":
-            row = {"problem": samples[i].problem or "", "gold_answer": gold_answers(samples[i].gold)[0], "extracted_answer": extracted.get(i),
-                   "response": samples[i].response}
-            fenced = fence(_data_block(row))
-            return LLMRequest(
-                key=f"online-{i}:verify#{attempt}", messages=prompt.render(nonce=fenced.nonce, data=fenced.block),
-                response_schema=_SCHEMA, prompt_id=prompt.prompt_id, sample_index=attempt, temperature=0.7 if attempt else None,
-            )
+        def row_for(i: int) -> dict[str, Any]:
+            return {"key": f"online-{i}", "problem": samples[i].problem or "", "gold_answer": gold_answers(samples[i].gold)[0],
+                    "extracted_answer": extracted.get(i), "response": samples[i].response}
 
         size = self.cfg.rewards.online.batch_size
         for start in range(0, len(todo), size):
             part = todo[start : start + size]
             try:
-                outcomes = ask_with_retries(self._get_backend(), part, build, lambda i, resp: _parse(resp), self._judge_cfg().max_parse_retries)
+                outcomes = ask_equivalence(self._get_backend(), [row_for(i) for i in part], max_parse_retries=self._judge_cfg().max_parse_retries)
                 for i, o in zip(part, outcomes):
                     if o.value is None:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import polars as pl
 
 from rubricate.ids import content_hash
-from rubricate.llm.ask import ParseFailure, ask_with_retries, extract_json
+from rubricate.llm.ask import Outcome, ParseFailure, ask_with_retries, extract_json
 from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
 from rubricate.llm.prompts import fence, load_prompt
 from rubricate.llm.sqlio import query_frame
@@ -78,6 +78,23 @@ def _parse(resp: LLMResponse) -> tuple[bool, str] | ParseFailure:
     return equivalent, str(obj.get("reason") or "")[:500]
 
 
+def ask_equivalence(backend: LLMBackend, rows: list[dict[str, Any]], *, max_parse_retries: int = 2) -> list[Outcome[tuple[bool, str]]]:
+    """Ask, for each row (problem, gold_answer, extracted_answer, response, and a `key`), whether the answer is
+    equivalent to the gold. One batch; `Outcome.value` is (equivalent, reason) or None with the error.
+    Used by the stored verifier stage and by the online reward, so both send the same requests and share the cache.
+    """
+    prompt = load_prompt("verify_equivalence")
+
+    def build(row: dict[str, Any], attempt: int) -> LLMRequest:
+        fenced = fence(_data_block(row))
+        return LLMRequest(
+            key=f"{row.get('trace_id') or row.get('key')}:verify#{attempt}", messages=prompt.render(nonce=fenced.nonce, data=fenced.block),
+            response_schema=_SCHEMA, prompt_id=prompt.prompt_id, sample_index=attempt, temperature=0.7 if attempt else None,
+        )
+
+    return ask_with_retries(backend, rows, build, lambda row, resp: _parse(resp), max_parse_retries)
+
+
 def recover_false_negatives(
     store: "Store",
     backend: LLMBackend,
@@ -93,19 +110,10 @@ def recover_false_negatives(
         return AddonReport(llm_verifier_id=None, skipped="llm.kind is 'none': the rule verdicts stand")
     verifier_id = llm_verifier_id(backend, rules_verifier_id)
     report = AddonReport(llm_verifier_id=verifier_id)
-    prompt = load_prompt("verify_equivalence")
     rows = query_frame(store, "select_rule_rejections", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": verifier_id}).to_dicts()
-
-    def build(row: dict[str, Any], attempt: int) -> LLMRequest:
-        fenced = fence(_data_block(row))
-        return LLMRequest(
-            key=f"{row['trace_id']}:verify#{attempt}", messages=prompt.render(nonce=fenced.nonce, data=fenced.block),
-            response_schema=_SCHEMA, prompt_id=prompt.prompt_id, sample_index=attempt, temperature=0.7 if attempt else None,
-        )
-
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
-        outcomes = ask_with_retries(backend, chunk, build, lambda row, resp: _parse(resp), max_parse_retries)
+        outcomes = ask_equivalence(backend, chunk, max_parse_retries=max_parse_retries)
         out = []
         for row, o in zip(chunk, outcomes):
             report.n_asked += 1
