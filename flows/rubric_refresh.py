@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--embedder")
     parser.add_argument("--namer", choices=["offline", "llm"])
     parser.add_argument("--force", action="store_true")
+    parser.add_argument("--export", metavar="PATH", help="also write the resulting rubric as JSON (the Rubric model)")
     args = parser.parse_args(argv)
     try:
         refresh_config(args.config, domain=args.domain, datasets=args.datasets)  # fail fast before Prefect starts
@@ -121,6 +122,15 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(result["report"])
     print(f"MLflow run {result['mlflow_run_id']}; Prefect flow run {result['flow_run_id']}")
+    if args.export:
+        if not result["build"]["n_items"]:
+            print(f"not exported: version {result['build']['version_id']} has no items ({result['build']['message']})", file=sys.stderr)
+            return 2
+        from rubricate.rubric.versions import export_rubric
+        from rubricate.store import open_store
+
+        store = open_store(refresh_config(args.config).store_path())
+        print(f"rubric written to {export_rubric(store, args.export, version=result['build']['version_id'])}")
     return 0
 
 

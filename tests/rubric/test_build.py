@@ -60,11 +60,15 @@ def test_versions_keep_item_ids_and_refresh_embeds_only_new_texts(synthetic_stor
     assert load_rubric(synthetic_store, v1.version_id).version_id == v1.version_id  # old versions stay loadable
 
 
-def test_rubric_json_round_trip(synthetic_store, tmp_path: Path):
+def test_rubric_json_round_trip_and_a_forced_rebuild_is_identical(synthetic_store, tmp_path: Path):
     refresh(synthetic_store, fast_rubric())
     path = export_rubric(synthetic_store, tmp_path / "rubric.json")
-    assert Rubric.from_json(path) == load_rubric(synthetic_store)
+    first = load_rubric(synthetic_store)
+    assert Rubric.from_json(path) == first
     assert json.loads(path.read_text())["status"] == "complete"
+    rebuilt = build_rubric_version(synthetic_store, fast_rubric(), NO_LLM, force=True)  # same data, same seed
+    assert rebuilt.created and rebuilt.changes == {"kept": 3}
+    assert load_rubric(synthetic_store).items == first.items  # deterministic: same ids, names, sizes, centroids
 
 
 def test_no_wrong_traces_stores_an_empty_version_that_says_why(store, tmp_path: Path):

@@ -88,6 +88,8 @@ def test_near_duplicate_clusters_merge_and_categories_group_similar_items():
     assert group_categories(cents, None, 0.8).tolist() == [0, 0, 1]
     assert group_categories(cents, 3, 0.8).tolist() == [0, 1, 2]
     assert group_categories(cents[:1], None, 0.8).tolist() == [0]
+    assert group_categories(cents, None, None).tolist() == [0, 0, 1]  # default: about sqrt(3) = 2 categories
+    assert group_categories(np.eye(9, dtype=np.float32), None, None).max() == 2  # sqrt(9) = 3 categories
 
 
 @pytest.mark.slow

@@ -130,7 +130,7 @@ def build_rubric_version(
     labels, n_merged = merge_near_duplicates(x, clustering.labels, rcfg.naming.merge_min_similarity) if clustering.n_clusters else (clustering.labels, 0)
     k = int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
     cents = centroids(x, labels, k)
-    sims = np.where(labels >= 0, np.einsum("ij,ij->i", x, cents[np.maximum(labels, 0)]) if k else np.nan, np.nan) if labels.size else labels.astype(float)
+    sims = member_similarity(x, labels, cents)
     texts = frame["description"].to_list()
     item_texts = _name_items(rcfg, llm, store, backend, texts, labels, sims, cents, frame)
     item_cat = group_categories(cents, rcfg.naming.n_categories, rcfg.naming.category_min_similarity)
@@ -141,18 +141,8 @@ def build_rubric_version(
     ids, changes = match_items(
         prev_ids, item_centroids(prev_items), cents, rcfg.match_min_similarity, lambda i: new_item_id(name, version_id, i)
     )
-    n_new = int(frame_with(store, "rubric_count_new_members", frame.select("trace_id"), {"version_id": reference["version_id"]})["n"][0]) if reference and frame.height else frame.height
-
-    status, message = clustering.status, clustering.message
-    if n_merged:
-        message += f"; {n_merged} near-duplicate clusters merged"
-    if n_failed and status == "complete":
-        status = "partial"
-    if n_failed:
-        message += (f"; {n_failed} wrong traces have no description (the LLM answer did not parse: see error_descriptions "
-                    "with status 'error'); they are retried on the next refresh")
-    if counts.get("skipped"):
-        message += f"; {counts['skipped']} wrong traces were skipped (their dataset carries no error text; use rubric.source: llm)"
+    n_new = _count_new(store, frame, reference)
+    status, message = _outcome(clustering, n_merged, counts)
     assigned = clustering.assigned & (labels >= 0)
     record = VersionRecord(
         row={
@@ -186,6 +176,38 @@ def build_rubric_version(
     )
     log.info("rubric build: %s", report.as_dict())
     return report
+
+
+def _count_new(store: Store, frame: pl.DataFrame, reference: dict[str, Any] | None) -> int:
+    """Traces in this build that the reference version was not built from."""
+    if reference is None or frame.is_empty():
+        return frame.height
+    counted = frame_with(store, "rubric_count_new_members", frame.select("trace_id"), {"version_id": reference["version_id"]})
+    return int(counted["n"][0])
+
+
+def _outcome(clustering: Clustering, n_merged: int, counts: dict[str, int]) -> tuple[str, str]:
+    """The version's status and message: the clustering's, made partial when descriptions are missing."""
+    status, message = clustering.status, clustering.message
+    if n_merged:
+        message += f"; {n_merged} near-duplicate clusters merged"
+    n_failed = counts.get("error", 0)
+    if n_failed:
+        status = "partial" if status == "complete" else status
+        message += (f"; {n_failed} wrong traces have no description (the LLM answer did not parse: see error_descriptions "
+                    "with status 'error'); they are retried on the next refresh")
+    if counts.get("skipped"):
+        message += f"; {counts['skipped']} wrong traces were skipped (their dataset carries no error text; use rubric.source: llm)"
+    return status, message
+
+
+def member_similarity(x: np.ndarray, labels: np.ndarray, cents: np.ndarray) -> np.ndarray:
+    """Cosine similarity of each point to its item's centroid (nan for uncategorised points)."""
+    out = np.full(labels.shape[0], np.nan)
+    inside = labels >= 0
+    if inside.any():
+        out[inside] = np.einsum("ij,ij->i", x[inside], cents[labels[inside]])
+    return out
 
 
 def _members(

@@ -51,10 +51,11 @@ class NamingConfig(Strict):
     n_contrast: int = Field(default=2, ge=0, le=10)  # nearest neighbouring items shown for contrast
     # Items whose centroids are at least this similar are near-duplicates and are merged.
     merge_min_similarity: float = Field(default=0.92, ge=0.0, le=1.0)
-    # Categories (the coarse level): a fixed number, or empty = items whose centroids are at least
-    # `category_min_similarity` similar (average linkage) share a category.
+    # Categories (the coarse level, average-linkage clustering of item centroids): a fixed number; or a
+    # similarity cut (items at least this alike share a category); both empty = about sqrt(items) categories
+    # (bench: every item centroid of one domain is >= 0.55 alike, so a fixed cut gave one category).
     n_categories: int | None = Field(default=None, ge=1)
-    category_min_similarity: float = Field(default=0.55, ge=-1.0, le=1.0)
+    category_min_similarity: float | None = Field(default=None, ge=-1.0, le=1.0)
 
 
 class RubricConfig(Strict):

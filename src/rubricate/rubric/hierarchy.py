@@ -32,15 +32,17 @@ def merge_near_duplicates(x: np.ndarray, labels: np.ndarray, min_similarity: flo
     return relabel_by_size(merged), k - len(set(groups.tolist()))
 
 
-def group_categories(cents: np.ndarray, n_categories: int | None, min_similarity: float) -> np.ndarray:
+def group_categories(cents: np.ndarray, n_categories: int | None, min_similarity: float | None) -> np.ndarray:
     """Category index per item: average-linkage clustering of item centroids (cosine).
 
-    A fixed `n_categories`, or a similarity cut: items at least `min_similarity` alike share a category.
-    Category indices are ordered by first appearance, so the largest item's category is 0.
+    A fixed `n_categories`; else a similarity cut (items at least `min_similarity` alike share a category);
+    else round(sqrt(items)) categories. Indices follow first appearance, so the largest item's category is 0.
     """
     k = cents.shape[0]
     if k == 0:
         return np.zeros(0, dtype=np.int64)
+    if n_categories is None and min_similarity is None:
+        n_categories = max(1, round(float(np.sqrt(k))))
     if k == 1 or n_categories == 1:
         return np.zeros(k, dtype=np.int64)
     from sklearn.cluster import AgglomerativeClustering
@@ -49,7 +51,7 @@ def group_categories(cents: np.ndarray, n_categories: int | None, min_similarity
         model = AgglomerativeClustering(n_clusters=min(n_categories, k), metric="cosine", linkage="average")
     else:
         model = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=1.0 - min_similarity, metric="cosine", linkage="average"
+            n_clusters=None, distance_threshold=1.0 - float(min_similarity), metric="cosine", linkage="average"  # type: ignore[arg-type]
         )
     raw = model.fit_predict(cents)
     order: dict[int, int] = {}
