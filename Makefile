@@ -22,7 +22,7 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: install demo test bench ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: run install demo test bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -38,11 +38,26 @@ $(STAMP): pyproject.toml constraints.txt
 demo: install
 	$(BIN)/python -m flows.pipeline --config configs/demo.yaml
 
+# Any flow from the shell with this environment: make run FLOW=rubric_refresh ARGS="--config configs/demo.yaml"
+FLOW ?= pipeline
+ARGS ?= --config configs/demo.yaml
+run: install
+	$(BIN)/python -m flows.$(FLOW) $(ARGS)
+
 test: install
 	$(BIN)/python -m pytest -q
 
-bench: install
+# Benchmarks (side by side with what a user would use instead); each prints its figures with machine and date.
+bench: bench-verify bench-cluster bench-judge bench-export
+
+bench-verify: install
 	$(BIN)/python bench/verify_answers.py
+
+bench-cluster: install
+	$(BIN)/python bench/cluster_quality.py
+
+bench-export: install
+	$(BIN)/python bench/export.py
 
 ui-mlflow: install
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --backend-store-uri sqlite:///$(DATA)/mlflow.db \
