@@ -43,7 +43,8 @@ def test_samples_k_per_problem_and_a_rerun_makes_no_calls(server, store, tmp_pat
     report = sample_problem_set(store, get_backend(cfg.policy, store=store), cfg, source_path=str(path), output_dir=tmp_path / "out")
     assert (report.n_problems, report.n_requested, report.n_sampled, report.n_failed) == (3, 9, 9, 0)
     assert {b["temperature"] for b in server.bodies} == {0.8} and {b["max_tokens"] for b in server.bodies} == {64}
-    assert server.bodies[0]["messages"] == [{"role": "user", "content": "What is 0 + 0? Put the answer in a box."}]
+    # requests run concurrently: arrival order is not fixed, so look for the prompt among all of them
+    assert [{"role": "user", "content": "What is 0 + 0? Put the answer in a box."}] in [b["messages"] for b in server.bodies]
     ingest = ingest_rollouts(store, report.rollout_path)
     assert (ingest.n_in, ingest.n_accepted, ingest.n_rejected) == (9, 9, 0)
     cur = store.cursor()
@@ -69,7 +70,7 @@ def test_big_math_problems_are_sampled_with_their_own_prompt(server, store, tmp_
     cfg = CollectConfig(policy=litellm_cfg(server), samples_per_problem=2)
     report = sample_problem_set(store, get_backend(cfg.policy, store=store), cfg, output_dir=tmp_path / "out")
     assert report.n_sampled == 8
-    assert "\\boxed{}" in server.bodies[0]["messages"][-1]["content"]  # the set's own instruction, not ours
+    assert all("\\boxed{}" in b["messages"][-1]["content"] for b in server.bodies)  # the set's own instruction, not ours
     assert ingest_rollouts(store, report.rollout_path, name="big_math_rollouts").n_accepted == 8
 
 

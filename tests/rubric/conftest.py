@@ -12,8 +12,9 @@ from rubricate.ingest import ingest_source
 from rubricate.rubric.config import RubricConfig
 from tests.rubric.synthetic import source_config, synthetic_rows, write_jsonl
 
-# Unit tests cluster with PCA and the hdbscan library: no numba JIT (25-45 s cold per process).
-FAST_CLUSTER = {"reduce": "pca", "algorithm": "hdbscan", "n_components": 5}
+# Unit tests cluster with PCA and the hdbscan library: no numba JIT (25-45 s cold per process). Items of at
+# least 10 descriptions: the synthetic kinds (12 traces each) are the items, not their wordings.
+FAST_CLUSTER = {"reduce": "pca", "algorithm": "hdbscan", "n_components": 5, "min_cluster_size_floor": 10}
 
 
 def fast_rubric(**overrides: Any) -> RubricConfig:

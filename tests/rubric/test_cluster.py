@@ -99,3 +99,7 @@ def test_default_umap_and_fast_hdbscan_are_deterministic():
     first, second = cluster_embeddings(x, cfg), cluster_embeddings(x, cfg)
     assert first.params["reduce_used"] == "umap" and first.n_clusters == 3
     assert np.array_equal(first.labels, second.labels)
+    sampled = ClusterConfig(min_cluster_size=10, umap_max_fit=100)  # large sets: fit on a sample, transform all
+    third, fourth = cluster_embeddings(x, sampled), cluster_embeddings(x, sampled)
+    assert third.params["reduce_used"] == "umap (fit on 100 of 125)" and third.n_clusters == 3
+    assert np.array_equal(third.labels, fourth.labels)

@@ -11,7 +11,6 @@ from rubricate.errors import RubricateError
 from rubricate.llm.base import LLMConfig
 from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
 from rubricate.rubric.descriptions import describe_new_traces
-from rubricate.rubric.storeio import query_frame
 from tests.rubric.conftest import fast_rubric, ingest_rows
 from tests.rubric.synthetic import synthetic_rows
 
@@ -111,5 +110,5 @@ def test_llm_descriptions_parse_json_and_bad_answers_become_error_rows_retried_l
         assert server.n_requests == 5 + 2  # new samples, not the cached failures
         assert describe_new_traces(store, rcfg, _llm(server)).n_candidates == 0
         assert sorted(r["attempts"] for r in descriptions(store) if r["status"] == "error") == [3, 3]
-    counts = dict(query_frame(store, "rubric_description_counts", {"describer_id": report.describer_id, "domain": None, "datasets": None, "trace_ids": None}).rows())
+    counts = dict(store.frame("rubric_description_counts", {"describer_id": report.describer_id, "domain": None, "datasets": None, "trace_ids": None}).rows())
     assert counts == {"error": 2, "ok": 1}

@@ -9,7 +9,7 @@ import numpy as np
 from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMConfig
 from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
-from rubricate.rubric.naming import class_keywords, llm_names, offline_names
+from rubricate.rubric.naming import ItemText, category_names, class_keywords, cut_words, llm_names, offline_names
 
 TEXTS = [
     "Forgot to convert minutes to hours before dividing",
@@ -65,3 +65,11 @@ def test_llm_names_contrast_with_neighbours_and_fall_back_when_unparseable():
     assert named[0].name == "Skipped unit conversion" and named[0].named_by == "llm:openai/stub"
     assert len(named[0].description.split()) <= 26  # cut to 25 words (+ an ellipsis)
     assert named[1].name == fallback[1].name and named[1].named_by.startswith("offline (llm failed")
+
+
+def test_descriptions_are_cut_at_sentences_and_categories_named_from_their_items():
+    assert cut_words("One two three. Four five six seven.", 5) == "One two three."
+    assert cut_words("one two three four five six", 4) == "one two three four ..."
+    items = [ItemText(name=f"Item {k}", keyword=k, description="", how_to_check="") for k in ("units", "sign", "twice", "order", "copy")]
+    names = category_names(items, [5, 9, 7, 3, 1], np.array([0, 0, 0, 0, 1]))
+    assert names == ["Sign / twice / units (+1)", "Item copy"]

@@ -28,7 +28,7 @@ from rubricate.rubric.hierarchy import group_categories, merge_near_duplicates
 from rubricate.rubric.lineage import match_items, new_item_id
 from rubricate.rubric.model import Rubric
 from rubricate.rubric.naming import ItemText, category_names, llm_names, offline_names
-from rubricate.rubric.storeio import frame_with, query_frame
+from rubricate.rubric.storeio import frame_with
 from rubricate.rubric.versions import VersionRecord, item_centroids, latest_version, version_items, write_version
 from rubricate.store.db import Store, utcnow
 
@@ -105,11 +105,11 @@ def build_rubric_version(
     did = describer_id(rcfg, llm)
     model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
     query = {"describer_id": did, "model_id": model_id, **scope_params(rcfg, trace_ids)}
-    frame = query_frame(store, "rubric_build_input", query)
+    frame = store.frame("rubric_build_input", query)
     if frame.filter(pl.col("embedding").is_null()).height:  # build called without the embed stage: embed now
         embedder = embedder or Embedder(rcfg.embedder)
         embed_missing(store, embedder, frame.filter(pl.col("embedding").is_null()).select("text_hash", pl.col("description").alias("text")))
-        frame = query_frame(store, "rubric_build_input", query)
+        frame = store.frame("rubric_build_input", query)
     counts = _status_counts(store, did, rcfg, trace_ids)
     n_failed = counts.get("error", 0)
     params = build_params(rcfg)
@@ -134,7 +134,7 @@ def build_rubric_version(
     texts = frame["description"].to_list()
     item_texts = _name_items(rcfg, llm, store, backend, texts, labels, sims, cents, frame)
     item_cat = group_categories(cents, rcfg.naming.n_categories, rcfg.naming.category_min_similarity)
-    cat_names = category_names(texts, labels, item_cat)
+    cat_names = category_names(item_texts, [int((labels == i).sum()) for i in range(k)], item_cat)
 
     prev_items = version_items(store, reference["version_id"]) if reference else pl.DataFrame()
     prev_ids = prev_items["item_id"].to_list() if not prev_items.is_empty() else []

@@ -27,7 +27,7 @@ from rubricate.ids import content_hash, text_hash
 from rubricate.llm.base import LLMBackend, LLMConfig
 from rubricate.rubric.config import RubricConfig
 from rubricate.rubric.generalize import MASKING_VERSION, generalize
-from rubricate.rubric.storeio import frame_with, query_frame
+from rubricate.rubric.storeio import frame_with
 from rubricate.store.db import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,8 @@ def describe_new_traces(
         )
     did = describer_id(rcfg, llm)
     report = DescribeReport(describer_id=did, source=rcfg.source, errors=[])
-    candidates = query_frame(
-        store,
-        "rubric_traces_to_describe", {"describer_id": did, "max_attempts": rcfg.llm_max_attempts, **scope_params(rcfg, trace_ids)}
-    )
+    params = {"describer_id": did, "max_attempts": rcfg.llm_max_attempts, **scope_params(rcfg, trace_ids)}
+    candidates = store.frame("rubric_traces_to_describe", params)
     report.n_candidates = candidates.height
     if candidates.is_empty():
         report.seconds = round(time.perf_counter() - t0, 3)

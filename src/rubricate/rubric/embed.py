@@ -21,7 +21,7 @@ import polars as pl
 from rubricate.errors import RubricateError
 from rubricate.ids import text_hash
 from rubricate.rubric.config import EmbedderConfig, RubricConfig
-from rubricate.rubric.storeio import frame_with, query_frame
+from rubricate.rubric.storeio import frame_with
 from rubricate.store.db import Store, utcnow
 
 if TYPE_CHECKING:
@@ -180,7 +180,7 @@ def embed_new_descriptions(
     from rubricate.rubric.descriptions import scope_params
 
     model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
-    todo = query_frame(store, "rubric_texts_to_embed", {"describer_id": describer, "model_id": model_id, **scope_params(rcfg, trace_ids)})
+    todo = store.frame("rubric_texts_to_embed", {"describer_id": describer, "model_id": model_id, **scope_params(rcfg, trace_ids)})
     if todo.is_empty():
         return EmbedReport(model_id=model_id)
     return embed_missing(store, embedder or Embedder(rcfg.embedder), todo, progress)

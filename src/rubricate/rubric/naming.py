@@ -38,8 +38,16 @@ class ItemText:
 
 
 def cut_words(text: str, n: int = MAX_DESCRIPTION_WORDS) -> str:
+    """At most `n` words: whole leading sentences when the first fits, else the first `n` words and "..."."""
     words = text.split()
-    return " ".join(words[:n]).rstrip(",;:") + ("" if len(words) <= n else " ...")
+    if len(words) <= n:
+        return " ".join(words)
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", " ".join(words)):
+        if len(" ".join([*kept, sentence]).split()) > n:
+            break
+        kept.append(sentence)
+    return " ".join(kept) if kept else " ".join(words[:n]).rstrip(",;:") + " ..."
 
 
 def members_by_centrality(labels: np.ndarray, similarity: np.ndarray, item: int) -> np.ndarray:
@@ -131,8 +139,8 @@ def offline_names(
                 name=phrase_name(keywords[i], taken),
                 keyword=kw,
                 description=description,
-                how_to_check=check or f'Find the first wrong step and check whether it shows "{kw}": {description.rstrip(".")}. '
-                "Compare that step with the problem statement and the steps before it.",
+                how_to_check=check or f'Find the first wrong step and check whether it shows "{kw}": '
+                f'{description.removesuffix(" ...").rstrip(". ")}. Compare that step with the problem statement and the steps before it.',
                 examples=distinct([texts[j] for j in idx], n_examples),
             )
         )
@@ -212,10 +220,18 @@ def llm_names(
     return named
 
 
-def category_names(texts: Sequence[str], labels: np.ndarray, item_category: np.ndarray) -> list[str]:
-    """A keyword name per category (c-TF-IDF over the members of all its items)."""
-    n_cat = int(item_category.max()) + 1 if item_category.size else 0
-    member_cat = np.where(labels >= 0, item_category[np.maximum(labels, 0)] if item_category.size else NOISE, NOISE)
-    keywords = class_keywords([[texts[j] for j in np.where(member_cat == c)[0]] for c in range(n_cat)], top=3)
-    taken: set[str] = set()
-    return [phrase_name(kw, taken) for kw in keywords]
+def category_names(items: Sequence[ItemText], sizes: Sequence[int], item_category: np.ndarray) -> list[str]:
+    """A name per category: its only item's name, or the keywords of its (up to three) largest items."""
+    n_cat = int(item_category.max()) + 1 if len(item_category) else 0
+    names: list[str] = []
+    for c in range(n_cat):
+        members = sorted((i for i in range(len(items)) if item_category[i] == c), key=lambda i: (-sizes[i], i))
+        if len(members) == 1:
+            name = items[members[0]].name
+        else:
+            keywords = list(dict.fromkeys(items[i].keyword.lower() for i in members))
+            name = " / ".join(keywords[:3]).capitalize() + (f" (+{len(keywords) - 3})" if len(keywords) > 3 else "")
+        while name in names:
+            name += f" ({c + 1})"
+        names.append(name)
+    return names

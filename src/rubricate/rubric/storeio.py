@@ -1,7 +1,5 @@
-"""Store patterns rubric mining needs beyond `Store`: a query as a frame, a query over an incoming frame,
-and a transaction. All run named statements from sql/queries with bound parameters only.
-
-(DuckDB 2.0: `cursor.execute(...)` results have no `.pl()`; `cursor.sql(...)` gives a relation that has.)
+"""Two store patterns rubric mining needs beyond `Store`: a query over an incoming frame, returning a frame,
+and several statements in one transaction. Both run named statements from sql/queries with bound parameters.
 """
 
 from __future__ import annotations
@@ -13,15 +11,6 @@ import duckdb
 import polars as pl
 
 from rubricate.store.db import Store, load_sql
-
-
-def query_frame(store: Store, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-    """Run the named query and return its rows as a Polars frame."""
-    cur = store.cursor()
-    try:
-        return cur.sql(load_sql(name), params=params or {}).pl()
-    finally:
-        cur.close()
 
 
 def frame_with(store: Store, name: str, incoming: pl.DataFrame, params: dict[str, Any] | None = None) -> pl.DataFrame:

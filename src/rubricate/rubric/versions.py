@@ -18,7 +18,7 @@ import polars as pl
 from rubricate.errors import RubricateError
 from rubricate.rubric.lineage import Change
 from rubricate.rubric.model import Rubric, RubricItem
-from rubricate.rubric.storeio import query_frame, transaction
+from rubricate.rubric.storeio import transaction
 from rubricate.store.db import Store
 
 ITEM_SCHEMA: dict[str, Any] = {
@@ -83,7 +83,7 @@ def write_version(store: Store, record: VersionRecord) -> None:
 
 
 def _one(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    rows = query_frame(store, name, params).to_dicts()
+    rows = store.frame(name, params).to_dicts()
     return rows[0] if rows else None
 
 
@@ -96,7 +96,7 @@ def version_row(store: Store, version_id: str) -> dict[str, Any] | None:
 
 
 def version_items(store: Store, version_id: str) -> pl.DataFrame:
-    return query_frame(store, "rubric_items_of_version", {"version_id": version_id})
+    return store.frame("rubric_items_of_version", {"version_id": version_id})
 
 
 def item_centroids(items: pl.DataFrame) -> np.ndarray:
