@@ -22,7 +22,7 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: run install demo test bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: dirs run install demo test bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -35,45 +35,50 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-demo: install
+# Prefect does not create the parents of PREFECT_HOME (its ephemeral server then fails to start), nor SQLite
+# those of mlflow.db: every target that runs something makes the data folders first.
+dirs:
+	@mkdir -p $(DATA) $(PREFECT_HOME) $(NUMBA_CACHE_DIR)
+
+demo: install dirs
 	$(BIN)/python -m flows.pipeline --config configs/demo.yaml
 
 # Any flow from the shell with this environment: make run FLOW=rubric_refresh ARGS="--config configs/demo.yaml"
 FLOW ?= pipeline
 ARGS ?= --config configs/demo.yaml
-run: install
+run: install dirs
 	$(BIN)/python -m flows.$(FLOW) $(ARGS)
 
-test: install
+test: install dirs
 	$(BIN)/python -m pytest -q
 
 # Benchmarks (side by side with what a user would use instead); each prints its figures with machine and date.
 bench: bench-verify bench-cluster bench-judge bench-export
 
-bench-verify: install
+bench-verify: install dirs
 	$(BIN)/python bench/verify_answers.py
 
-bench-cluster: install
+bench-cluster: install dirs
 	$(BIN)/python bench/cluster_quality.py
 
-bench-export: install
+bench-export: install dirs
 	$(BIN)/python bench/export.py
 
-ui-mlflow: install
+ui-mlflow: install dirs
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --backend-store-uri sqlite:///$(DATA)/mlflow.db \
 	  --default-artifact-root $(DATA)/mlartifacts --host 127.0.0.1 --port 5000 --workers 1
 
-ui-prefect: install
+ui-prefect: install dirs
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
 
 # Registers every deployment in prefect.yaml (and the `local` and `gpu` process pools) on the server of `make ui-prefect`.
-deploy: install
+deploy: install dirs
 	@curl -sf $(PREFECT_API_URL)/health >/dev/null || { echo "no Prefect server at $(PREFECT_API_URL): start one with 'make ui-prefect'"; exit 1; }
 	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect work-pool create local --type process --overwrite
 	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect work-pool create gpu --type process --overwrite
 	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect --no-prompt deploy --all
 
-worker: install
+worker: install dirs
 	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect worker start --pool local
 
 clean:
@@ -92,12 +97,12 @@ vllm-env:
 	@echo "vLLM is ready. In the config: llm: {kind: vllm_batch, model: <model>, vllm_executable: $(CURDIR)/$(VLLM_VENV)/bin/vllm}"
 
 # A Prefect work pool whose worker runs on the GPU machine: deployments with work_pool `gpu` run there.
-gpu-pool: install
+gpu-pool: install dirs
 	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect work-pool create gpu --type process || true
 
-gpu-worker: install
+gpu-worker: install dirs
 	@test -x $(VLLM_VENV)/bin/vllm || { echo "no $(VLLM_VENV)/bin/vllm here: run 'make vllm-env' on this GPU machine first"; exit 1; }
 	PREFECT_API_URL=$(PREFECT_API_URL) $(BIN)/prefect worker start --pool gpu
 
-bench-judge: install
+bench-judge: install dirs
 	$(BIN)/python bench/judge_throughput.py
