@@ -9,15 +9,17 @@ counts, a confusion matrix per judge, tokens and cost. Reruns judge nothing twic
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+import polars as pl
 from prefect import flow
+from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.factory import resolve_kind
+from rubricate.summary import to_markdown
 from rubricate.tracking import track_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
@@ -58,9 +60,20 @@ def judge_eval(
             scored = score_and_log(cfg, tracker, kind, run, split["eval"])
             results[kind] = {"judge_id": run["report"]["judge_id"], "metrics": scored["metrics"], "items": scored["items"],
                              "usage": run["usage"], "offline_fit": run["offline_fit"]}
-        return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rubric_file": rubric_file,
+        table = judges_markdown(results, split, fraction)
+        tracker.log_text(table, "judge_eval.md")
+        create_markdown_artifact(markdown=table, key="judge-eval", description="Judges against the held-out gold labels")
+        return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rubric_file": rubric_file, "table": table,
                 "split": {k: v for k, v in split.items() if k not in ("build", "eval")} | {"n_build": len(split["build"]), "n_eval": len(split["eval"])},
                 "judges": results}
+
+
+def judges_markdown(results: dict, split: dict, fraction: float) -> str:
+    """The headline metrics of each judge as one Markdown table (positive = the trace is wrong)."""
+    frame = pl.DataFrame([{"judge": kind, **{k: res["metrics"].get(k) for k in HEADLINE}} for kind, res in results.items()])
+    head = (f"# Judges against gold labels\n\n{len(split['eval'])} held-out traces scored; the rubric and the offline judge "
+            f"learnt from {len(split['build'])} ({fraction:.0%} of {split['n_labelled']} labelled). Positive = the trace is wrong.\n\n")
+    return head + to_markdown(frame)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,10 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     except RubricateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(result["split"]))
-    for kind, res in result["judges"].items():
-        m = res["metrics"]
-        print(f"{kind:8s} " + "  ".join(f"{k}={m[k]:.4g}" if isinstance(m.get(k), float) else f"{k}={m.get(k)}" for k in HEADLINE))
+    print(result["table"])
     print(f"MLflow run {result['mlflow_run_id']}")
     return 0
 

@@ -16,6 +16,7 @@ import argparse
 import sys
 
 from prefect import flow
+from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
 from rubricate.config import load_config
@@ -76,7 +77,7 @@ def reward_experiment(
         tracker.log_text(table, "experiment/comparison.md")
         summary = {name: {k: r["metrics"].get(k) for k in HEADLINE} for name, r in results.items()}
         tracker.log_dict({"split": {k: v for k, v in split.items() if k not in ("build", "eval")}, "methods": summary}, "experiment/comparison.json")
-        print(table)
+        create_markdown_artifact(markdown=table, key="reward-experiment", description="Rules, judges and reward against the hidden gold labels")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rubric_file": rubric_file,
                 "n_build": len(split["build"]), "n_eval": len(split["eval"]), "methods": summary, "table": table}
 

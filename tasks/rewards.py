@@ -3,12 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from rubricate.config import PipelineConfig
 from rubricate.rewards.compute import compute_rewards
 from rubricate.rewards.experiment import score_rewards, score_rules
-from rubricate.rewards.export import export_rewards, log_export
+from rubricate.rewards.export import export_markdown, export_rewards, log_export
 from rubricate.tracking import RunTracker
 from tasks.common import run_logger, store_for
 
@@ -27,6 +28,8 @@ def export_reward_set(cfg: PipelineConfig, tracker: RunTracker, reward_set_id: s
     result = export_rewards(store_for(cfg), reward_set_id, Path(out_dir), cfg.rewards.export, datasets=datasets)
     log_export(tracker, result)
     run_logger().info("exported %d rows to %s (%.0f rows/s)", result.rows, result.out_dir, result.rows_per_s)
+    create_markdown_artifact(markdown=export_markdown(result.manifest, result.out_dir), key="reward-export",
+                             description=f"Reward export of reward set {reward_set_id}")
     return {
         "out_dir": str(result.out_dir),
         "manifest": str(result.manifest_path),

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import prefect_artifacts
+
 
 @pytest.fixture
 def demo_config(tmp_path: Path) -> Path:
@@ -32,8 +34,6 @@ def demo_config(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_pipeline_flow_runs_tracks_and_is_idempotent(prefect_harness, demo_config: Path):
     from mlflow.tracking import MlflowClient
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from flows.pipeline import pipeline
     from rubricate.config import load_config
@@ -59,14 +59,7 @@ def test_pipeline_flow_runs_tracks_and_is_idempotent(prefect_harness, demo_confi
     artifacts = {a.path for a in MlflowClient(tracking_uri=cfg.tracking_uri()).list_artifacts(run.info.run_id)}
     assert {"summary.md", "summary.json"} <= artifacts
     assert "| sample |" in first["summary"]
-
-    import asyncio
-
-    async def read_artifacts():
-        async with get_client() as client:
-            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["pipeline-summary"])))
-
-    assert any("sample" in (a.data or "") for a in asyncio.run(read_artifacts()))
+    assert "| sample |" in prefect_artifacts("pipeline-summary")[0]
 
     second = pipeline(config_path=str(demo_config))
     assert second["reports"]["ingest sample"]["n_accepted"] == 0

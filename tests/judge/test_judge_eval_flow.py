@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from rubricate.llm.stub_server import StubOpenAIServer
+from tests.conftest import prefect_artifacts
 from tests.judge.helpers import flow_config as _config, ingest_first_source as _ingest
 from tests.judge.judge_sim import judge_script
 
@@ -36,6 +37,9 @@ def test_judge_eval_logs_metrics_and_reruns_make_no_calls(prefect_harness, tmp_p
         assert run.data.metrics["rubric.item.arith.present_on_wrong"] > 0 and "rubric.prompt_tokens" in run.data.metrics
         arts = {a.path for a in client.list_artifacts(run.info.run_id, "judge_eval")}
         assert {"judge_eval/confusion_rubric.png", "judge_eval/confusion_plain.png", "judge_eval/rubric.json"} <= arts
+        assert "judge_eval.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
+        shown = prefect_artifacts("judge-eval")[0]  # what the Prefect UI shows on the flow run
+        assert "16 held-out traces scored" in shown and "| rubric | 1.000 |" in shown and "| plain | 1.000 |" in shown
         server.reset_counts()
         again = judge_eval(config_path=str(path), judges=["rubric", "plain"], rubric_path=str(rubric_file))
         assert server.n_requests == 0

@@ -13,6 +13,7 @@ from rubricate.rewards.config import RewardsConfig
 from rubricate.rewards.experiment import comparison_markdown, reward_as_judgement, rule_verdict_as_judgement, score_rewards, score_rules
 from rubricate.rewards.rule import RewardRule
 from rubricate.store import Store
+from tests.conftest import prefect_artifacts
 from tests.rewards.reward_rows import add_answer_verdict, add_judge_verdict, add_traces
 
 
@@ -87,6 +88,7 @@ def test_reward_experiment_flow_offline(prefect_harness, tmp_path: Path) -> None
         assert "reward.sensitivity" in run.data.metrics
         arts = {a.path for a in client.list_artifacts(run.info.run_id, "experiment")}
         assert "experiment/comparison.md" in arts
+        assert prefect_artifacts("reward-experiment")[0] == result["table"]  # what the Prefect UI shows on the flow run
         saved = json.loads(Path(client.download_artifacts(run.info.run_id, "experiment/comparison.json", str(tmp_path))).read_text())
         assert saved["methods"] == json.loads(json.dumps(methods))
     finally:

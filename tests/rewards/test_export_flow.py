@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import prefect_artifacts
 from tests.rewards.reward_rows import add_answer_verdict, add_judge_verdict, add_traces
 
 
@@ -43,6 +44,8 @@ def test_export_rewards_flow(prefect_harness, tmp_path: Path) -> None:
         assert run.data.metrics["rewards.n_scored"] == 6 and run.data.metrics["export.rows"] == 6
         assert run.inputs.dataset_inputs[0].dataset.digest == manifest["digest"]
         assert {"rewards/rule.md", "rewards/reward_set.json"} <= {a.path for a in client.list_artifacts(run.info.run_id, "rewards")}
+        shown = prefect_artifacts("reward-export")[0]  # what the Prefect UI shows on the flow run
+        assert "# Reward export: 6 rows" in shown and "decided by: judge 1, rules 5" in shown
 
         # again, same data: the same reward set and byte-identical files
         second = export_rewards(config_path=str(cfg_path))

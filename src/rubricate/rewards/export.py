@@ -528,3 +528,23 @@ def log_export(tracker: "RunTracker", result: ExportResult, name: str | None = N
             **{f"export.rows.{k}": v for k, v in m["by_source"].items()},
         }
     )
+
+
+def export_markdown(manifest: dict[str, Any], out_dir: Path) -> str:
+    """What a person checks first about an export: where it went, how many rows, which rewards, decided by whom."""
+    dist = manifest["reward_distribution"]
+    counts = ", ".join(f"{value}: {n}" for value, n in dist["value_counts"].items())
+    lines = [
+        f"# Reward export: {manifest['rows']:,} rows",
+        "",
+        f"- folder: `{out_dir}` (digest `{manifest['digest']}`)",
+        f"- reward set `{manifest['reward_set']['reward_set_id']}`, rubric version {manifest['rubric_version'] or 'none'}",
+        f"- rewards: mean {dist['mean']:.3f}, std {dist['std']:.3f}; {counts}",
+        f"- decided by: {', '.join(f'{k} {v:,}' for k, v in manifest['by_source'].items())}",
+        f"- datasets: {', '.join(f'{k} {v:,}' for k, v in manifest['source_datasets'].items())}",
+        "",
+        "| file | format | rows | bytes |",
+        "|---|---|---|---|",
+        *(f"| {f['name']} | {f['format']} | {f['rows']:,} | {f['bytes']:,} |" for f in manifest["files"]),
+    ]
+    return "\n".join(lines) + "\n"
