@@ -8,8 +8,11 @@ from collections import defaultdict
 
 import pytest
 
-from rubricate.verify import compare
-from rubricate.verify.compare import Comparison, answers_equivalent, normalize_answer, parse_answer
+from rubricate.verify import math_verify_fallback
+from rubricate.verify.answer_nodes import Comparison
+from rubricate.verify.compare import answers_equivalent
+from rubricate.verify.normalize import normalize_answer
+from rubricate.verify.parse_answer import parse_answer
 from rubricate.verify.rules import verify_response
 from tests.conftest import shared_data
 from tests.verify.answer_cases import EQUIVALENT, NOT_EQUIVALENT
@@ -87,13 +90,13 @@ def test_cheap_path_decides_common_answers_without_math_verify() -> None:
 
 def test_gold_answers_are_parsed_once() -> None:
     parse_answer.cache_clear()
-    compare._mv_parse_gold.cache_clear()
+    math_verify_fallback._mv_parse_gold.cache_clear()
     for pred in ("4", "3.0", "5"):
         answers_equivalent("3", pred)
     assert parse_answer.cache_info().hits >= 2
     for pred in (MATRIX_SUM, MATRIX_SUM.replace("5", "4"), MATRIX_SUM.replace("6", "7")):
         answers_equivalent(MATRIX, pred)
-    info = compare._mv_parse_gold.cache_info()
+    info = math_verify_fallback._mv_parse_gold.cache_info()
     assert info.misses == 1 and info.hits >= 1
 
 

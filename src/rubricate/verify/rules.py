@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-from rubricate.verify.compare import MathVerifyTimeout, answers_equivalent
+from rubricate.verify.compare import answers_equivalent
 from rubricate.verify.extract import extract_final_answer, find_boxed, strip_math_delimiters
+from rubricate.verify.math_verify_fallback import MathVerifyTimeout
 
 __all__ = ["VERIFIER_ID", "RuleVerdict", "Verdict", "gold_answer_text", "verify_response"]
 
-# Bump when a change in extract.py / compare.py can change a verdict: stored verdicts carry this id,
-# and the stage re-verifies every trace that has no verdict for the current id.
+# Bump when a change in extract.py / compare.py (or the modules behind it) can change a verdict: stored
+# verdicts carry this id, and the stage re-verifies every trace that has no verdict for the current id.
 VERIFIER_ID = "rules-v1"
 
 Verdict = Literal["correct", "incorrect", "no_answer", "error"]

@@ -1,0 +1,388 @@
+"""A small evaluator for LaTeX / plain arithmetic: exact (Fraction) for closed forms built from
+integers, decimals, + - * / ^ and perfect roots; floats once \\pi, e, roots or functions enter.
+With variables bound to numbers it also serves the randomised identity test (numeric_identity.py).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from functools import lru_cache
+from typing import Callable, Union
+
+__all__ = ["Domain", "Eval", "NotNumeric", "Tok", "Value", "evaluate", "tokens", "variables"]
+
+Value = Union[Fraction, float]
+
+_GREEK = (
+    "alpha|beta|gamma|delta|epsilon|varepsilon|zeta|eta|theta|vartheta|iota|kappa|lambda|mu|nu|xi|rho|"
+    "sigma|tau|upsilon|phi|varphi|chi|psi|omega|Gamma|Delta|Theta|Lambda|Xi|Sigma|Phi|Psi|Omega"
+)
+_TOKEN = re.compile(
+    r"(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
+    rf"|(?P<var>(?:\\(?:{_GREEK})(?![A-Za-z])|[A-Za-z])(?:_(?:\{{[A-Za-z0-9]{{1,6}}\}}|[A-Za-z0-9]))?'*)"
+    r"|(?P<cmd>\\[A-Za-z]+)"
+    r"|(?P<op>\*\*|[-+*/^(){}\[\]|!])"
+    r"|(?P<ws>\s+)"
+    r"|(?P<bad>.)"
+)
+_FUNCS: dict[str, Callable[[float], float]] = {
+    r"\sin": math.sin, r"\cos": math.cos, r"\tan": math.tan,
+    r"\cot": lambda x: 1 / math.tan(x), r"\sec": lambda x: 1 / math.cos(x), r"\csc": lambda x: 1 / math.sin(x),
+    r"\arcsin": math.asin, r"\arccos": math.acos, r"\arctan": math.atan,
+    r"\sinh": math.sinh, r"\cosh": math.cosh, r"\tanh": math.tanh,
+    r"\ln": math.log, r"\log": math.log, r"\exp": math.exp,
+}
+_INVERSE = {r"\sin": math.asin, r"\cos": math.acos, r"\tan": math.atan}
+_FUNCTION_LETTERS = set("fghFGH")  # f(x) is an application, not f times x
+_MAX_BITS = 4096
+
+Tok = tuple[str, str]
+
+
+class NotNumeric(Exception):
+    pass
+
+
+class Domain(NotNumeric):
+    """A valid expression evaluated outside its domain (division by zero, sqrt of a negative)."""
+
+
+@lru_cache(maxsize=16384)
+def tokens(s: str) -> tuple[Tok, ...]:
+    out: list[Tok] = []
+    for m in _TOKEN.finditer(s):
+        kind, tok = m.lastgroup or "bad", m.group(0)
+        if kind == "ws":
+            continue
+        if kind == "bad":
+            raise NotNumeric(tok)
+        if kind == "cmd":
+            if tok in (r"\cdot", r"\times", r"\ast"):
+                kind, tok = "op", "*"
+            elif tok == r"\div":
+                kind, tok = "op", "/"
+            elif tok in _FUNCS:
+                kind = "func"
+            elif tok in (r"\binom", r"\dbinom", r"\tbinom"):
+                tok = r"\binom"
+            elif tok not in (r"\frac", r"\sqrt", r"\pi", r"\infty"):
+                raise NotNumeric(tok)
+        elif kind == "var" and tok == "e":
+            kind = "const"
+        elif kind == "var" and "_{" in tok:
+            tok = tok.replace("_{", "_").replace("}", "")  # a_{1} is a_1
+        elif tok == "**":
+            tok = "^"
+        out.append((kind, tok))
+    return tuple(out)
+
+
+def variables(toks: tuple[Tok, ...]) -> frozenset[str]:
+    return frozenset(t for k, t in toks if k == "var")
+
+
+class Eval:
+    """expr := term (+|- term)*; term := unary ((*|/|implicit) unary)*; unary := -unary | power;
+    power := atom (^ unary)?; atom := number | var | (expr) | {expr} | |expr| | \\frac g g | \\sqrt[n] g
+    | \\pi | e | func[^p] arg. `env` binds variables; without it a variable is not numeric."""
+
+    def __init__(self, toks: tuple[Tok, ...], env: dict[str, Value] | None = None) -> None:
+        self.t = toks
+        self.i = 0
+        self.env = env
+
+    def peek(self) -> Tok | None:
+        return self.t[self.i] if self.i < len(self.t) else None
+
+    def take(self, tok: str | None = None) -> Tok:
+        cur = self.peek()
+        if cur is None or (tok is not None and cur[1] != tok):
+            raise NotNumeric(f"expected {tok}")
+        self.i += 1
+        return cur
+
+    def parse(self) -> Value:
+        v = self.expr()
+        if self.i != len(self.t):
+            raise NotNumeric("trailing tokens")
+        return v
+
+    def expr(self) -> Value:
+        v = self.term()
+        while (p := self.peek()) is not None and p[1] in ("+", "-"):
+            self.take()
+            v = _arith(v, self.term(), p[1])
+        return v
+
+    def _starts_factor(self, p: Tok) -> bool:
+        return p[0] in ("num", "var", "const", "func") or p[1] in ("(", "{", "[", r"\frac", r"\sqrt", r"\pi", r"\binom")
+
+    def term(self) -> Value:
+        v = self.unary()
+        while (p := self.peek()) is not None:
+            if p[1] in ("*", "/"):
+                self.take()
+                v = _arith(v, self.unary(), p[1])
+            elif self._starts_factor(p):
+                v = _arith(v, self.power(), "*")  # implicit product: 2\sqrt{3}, \frac{9}{4}\pi, 2xy
+            else:
+                break
+        return v
+
+    def unary(self) -> Value:
+        p = self.peek()
+        if p is not None and p[1] in ("-", "+"):
+            self.take()
+            v = self.unary()
+            return -v if p[1] == "-" else v
+        return self.power()
+
+    def power(self) -> Value:
+        base = self.atom()
+        while (p := self.peek()) is not None and p[1] == "!":
+            self.take()
+            base = _factorial(base)
+        if (p := self.peek()) is not None and p[1] == "^":
+            self.take()
+            return _pow(base, self.exponent())
+        return base
+
+    def exponent(self) -> Value:
+        p = self.peek()
+        if p is not None and p[1] == "{":
+            return self.group()
+        if p is not None and p[1] in ("-", "+"):
+            self.take()
+            v = self.exponent()
+            return -v if p[1] == "-" else v
+        return self.atom()
+
+    def group(self) -> Value:
+        p = self.peek()
+        if p is not None and p[1] == "{":
+            self.take()
+            v = self.expr()
+            self.take("}")
+            return v
+        if p is not None and p[0] == "num" and len(p[1]) == 1:
+            self.take()
+            return Fraction(p[1])
+        if p is not None and p[0] in ("var", "const"):
+            return self.atom()
+        raise NotNumeric("group")
+
+    def func_arg(self) -> Value:
+        """\\sin(x), \\sin{x}, \\sin x, \\sin 2x (a run of implicit factors)."""
+        p = self.peek()
+        if p is not None and p[1] in ("(", "{"):
+            return self.atom()
+        v = self.power()
+        while (q := self.peek()) is not None and q[0] in ("num", "var", "const") or (q is not None and q[1] in (r"\pi", r"\sqrt", r"\frac")):
+            v = _arith(v, self.power(), "*")
+        return v
+
+    def atom(self) -> Value:
+        kind, tok = self.take()
+        if kind == "num":
+            return _number(tok)
+        if kind == "var":
+            if self.env is None or tok not in self.env:
+                raise NotNumeric(f"variable {tok}")
+            nxt = self.peek()
+            if nxt is not None and nxt[1] == "(" and tok in _FUNCTION_LETTERS:
+                raise NotNumeric("function application")
+            return self.env[tok]
+        if kind == "const":
+            return math.e
+        if kind == "func":
+            power: Value | None = None
+            if (p := self.peek()) is not None and p[1] == "^":
+                self.take()
+                power = self.exponent()
+            arg = float(self.func_arg())
+            fn = _FUNCS[tok]
+            if power is not None and power == -1 and tok in _INVERSE:
+                fn, power = _INVERSE[tok], None
+            try:
+                v: Value = fn(arg)
+            except (ValueError, OverflowError, ZeroDivisionError) as exc:
+                raise Domain(str(exc)) from None
+            return _check(v) if power is None else _pow(v, power)
+        if tok == "(":
+            v = self.expr()
+            self.take(")")
+            return v
+        if tok == "{":
+            v = self.expr()
+            self.take("}")
+            return v
+        if tok == "|":
+            v = self.expr()
+            self.take("|")
+            return abs(v)
+        if tok == "[":
+            v = self.expr()
+            self.take("]")
+            return v
+        if tok == r"\binom":
+            top = self.group()
+            bottom = self.group()
+            return _binom(top, bottom)
+        if tok == r"\frac":
+            num = self.group()
+            den = self.group()
+            return _arith(num, den, "/")
+        if tok == r"\sqrt":
+            index: Value = Fraction(2)
+            if (q := self.peek()) is not None and q[1] == "[":
+                self.take()
+                index = self.expr()
+                self.take("]")
+            return _root(self.group(), index)
+        if tok == r"\pi":
+            return math.pi
+        if tok == r"\infty":
+            return math.inf
+        raise NotNumeric(tok)
+
+
+def _factorial(v: Value) -> Value:
+    if isinstance(v, Fraction) and v.denominator == 1 and 0 <= v <= 300:
+        return Fraction(math.factorial(int(v)))
+    x = float(v)
+    if x < 0 and x == int(x) or x > 170:
+        raise NotNumeric("factorial")
+    return _check(math.gamma(x + 1))
+
+
+def _binom(a: Value, b: Value) -> Value:
+    if all(isinstance(v, Fraction) and v.denominator == 1 for v in (a, b)) and 0 <= b and a <= 10_000:
+        return Fraction(math.comb(int(a), int(b))) if a >= 0 else _check(float(_binom_real(float(a), float(b))))
+    return _check(_binom_real(float(a), float(b)))
+
+
+def _binom_real(a: float, b: float) -> float:
+    try:
+        return math.gamma(a + 1) / (math.gamma(b + 1) * math.gamma(a - b + 1))
+    except (ValueError, OverflowError, ZeroDivisionError) as exc:
+        raise NotNumeric(str(exc)) from None
+
+
+def _number(tok: str) -> Value:
+    if len(tok) > 400:
+        raise NotNumeric("too long")
+    return Fraction(tok)
+
+
+def _check(v: Value) -> Value:
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        raise Domain("not finite")
+    if isinstance(v, Fraction) and max(v.numerator.bit_length(), v.denominator.bit_length()) > _MAX_BITS:
+        raise NotNumeric("too large")
+    return v
+
+
+def _arith(a: Value, b: Value, op: str) -> Value:
+    try:
+        if op == "+":
+            return _check(a + b)
+        if op == "-":
+            return _check(a - b)
+        if op == "*":
+            return _check(a * b)
+        if b == 0:
+            raise Domain("division by zero")
+        return _check(a / b)
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise Domain(str(exc)) from None
+
+
+def _pow(base: Value, exp: Value) -> Value:
+    try:
+        if isinstance(base, Fraction) and isinstance(exp, Fraction) and exp.denominator == 1:
+            bits = max(base.numerator.bit_length(), base.denominator.bit_length())
+            if abs(exp.numerator) * max(bits, 1) > _MAX_BITS:  # 9^{9^9} and friends never get computed
+                raise NotNumeric("power too large")
+            if base == 0 and exp < 0:
+                raise Domain("division by zero")
+            return _check(base**exp.numerator)
+        if abs(float(exp)) > 1e4:
+            raise NotNumeric("power too large")
+        fb = float(base)
+        if fb < 0 and float(exp) != int(float(exp)):
+            raise Domain("complex power")
+        return _check(fb ** float(exp))
+    except (OverflowError, ZeroDivisionError) as exc:
+        raise NotNumeric(str(exc)) from None
+
+
+def _root(x: Value, index: Value) -> Value:
+    if not (isinstance(index, Fraction) and index.denominator == 1 and 2 <= index <= 64):
+        raise NotNumeric("root index")
+    n = int(index)
+    if isinstance(x, Fraction):
+        if x < 0 and n % 2 == 0:
+            raise Domain("negative root")
+        sign = -1 if x < 0 else 1
+        a = abs(x)
+        rn = _int_root(a.numerator, n)
+        rd = _int_root(a.denominator, n)
+        if rn is not None and rd is not None:
+            return sign * Fraction(rn, rd)
+        return _check(sign * float(a) ** (1.0 / n))
+    if x < 0:
+        if n % 2 == 0:
+            raise Domain("negative root")
+        return -((-x) ** (1.0 / n))
+    return _check(x ** (1.0 / n))
+
+
+def _int_root(v: int, n: int) -> int | None:
+    if v.bit_length() > _MAX_BITS:
+        return None
+    r = round(v ** (1.0 / n)) if v.bit_length() < 1000 else None
+    if r is None:
+        return None
+    for c in (r - 1, r, r + 1):
+        if c >= 0 and c**n == v:
+            return c
+    return None
+
+
+_MIXED = re.compile(r"^(-?)\s*(\d+)\s*\\frac\{(\d+)\}\{(\d+)\}$")
+_NUMBER_WORDS = {
+    w: i
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+
+
+def evaluate(s: str) -> Value | None:
+    """The numeric value of a closed arithmetic expression, or None when it is not one."""
+    s = s.strip()
+    if not s:
+        return None
+    m = _MIXED.match(s)
+    if m:  # 2\frac{1}{2} is the mixed number 5/2, not 2 * 1/2
+        whole, num, den = int(m.group(2)), int(m.group(3)), int(m.group(4))
+        if den and num < den:
+            v = whole + Fraction(num, den)
+            return -v if m.group(1) else v
+    low = s.lower()
+    if low in _NUMBER_WORDS:
+        return Fraction(_NUMBER_WORDS[low])
+    if s in (r"\infty", r"+\infty", "+ \\infty", "inf"):
+        return math.inf
+    if s in (r"-\infty", "- \\infty", "-inf"):
+        return -math.inf
+    try:
+        toks = tokens(s)
+        if not toks:
+            return None
+        return Eval(toks).parse()
+    except (NotNumeric, ValueError, RecursionError, IndexError):
+        return None

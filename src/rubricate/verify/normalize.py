@@ -1,0 +1,86 @@
+"""Normalisation of the written answer: a cheap textual clean-up shared by both sides (the string, not
+its meaning): unicode and LaTeX spellings, delimiters, thousands separators, a box around the whole answer.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["normalize_answer"]
+
+_UNICODE = str.maketrans(
+    {
+        "−": "-", "–": "-", "—": "-", "×": r"\times ", "÷": r"\div ", "·": r"\cdot ", "∞": r"\infty ",
+        "≤": "<=", "≥": ">=", "⩽": "<=", "⩾": ">=", "≠": "!=", "π": r"\pi ", "∈": r"\in ", "∪": r"\cup ",
+        "，": ",", "；": ";", "：": ":", "％": "%", "√": r"\sqrt ", "²": "^2", "³": "^3", "\u00a0": " ",
+        "α": r"\alpha ", "β": r"\beta ", "γ": r"\gamma ", "δ": r"\delta ", "ε": r"\varepsilon ", "θ": r"\theta ",
+        "λ": r"\lambda ", "μ": r"\mu ", "ρ": r"\rho ", "σ": r"\sigma ", "φ": r"\varphi ", "ω": r"\omega ",
+    }
+)
+_SUBS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"(?<!\\)\\\\(?=[A-Za-z{}%$])"), r"\\"),  # doubled backslashes from JSON-escaped sources
+    (re.compile(r"\\[()\[\]]"), " "),  # \( \) \[ \] delimiters
+    (re.compile(r"(?<!\\)\$"), " "),  # $ delimiters (an escaped \$ is currency, kept for now)
+    (re.compile(r"\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![A-Za-z])"), ""),
+    (re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)\s*(?:\.|(?=[^A-Za-z]))"), ""),
+    (re.compile(r"(?<=\d),\\!\s*(?=\d)"), ","),  # 11,\!111 thousands
+    (re.compile(r"\s*\{\s*,\s*\}\s*"), ","),  # 14{,}916 thousands
+    (re.compile(r"(?<!\\)\\(?:!|,|;|:|>|quad|qquad|enspace|thinspace)|(?<!\\)\\ |~"), " "),
+    (re.compile(r"\\[dtc]frac(?![A-Za-z])"), r"\\frac"),
+    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*([0-9A-Za-z])"), r"\\frac{\1}{\2}"),
+    (re.compile(r"\\frac\s*([0-9A-Za-z])\s*(?=\{)"), r"\\frac{\1}"),
+    (re.compile(r"\\frac\s*(\{[^{}]*\})\s*([0-9A-Za-z])"), r"\\frac\1{\2}"),
+    (re.compile(r"\\sqrt\s*([0-9A-Za-z])"), r"\\sqrt{\1}"),
+    (re.compile(r"\\(?:geqslant|geq|ge)(?![A-Za-z])"), ">="),
+    (re.compile(r"\\(?:leqslant|leq|le)(?![A-Za-z])"), "<="),
+    (re.compile(r"\\(?:neq|ne)(?![A-Za-z])"), "!="),
+    (re.compile(r"\\gt(?![A-Za-z])"), ">"),
+    (re.compile(r"\\lt(?![A-Za-z])"), "<"),
+    (re.compile(r"=>"), ">="),
+    (re.compile(r"=<"), "<="),
+    (re.compile(r"\\text\s*\{\s*(and|or)\s*\}", re.IGNORECASE), r" \1 "),
+    (re.compile(r"\\(?:text|mathrm|textrm)\s*\{\s*(?:%|\\%|percent|pct)\s*\}"), "%"),
+    (re.compile(r"\\%"), "%"),
+    (re.compile(r"\^\s*\{\s*\\(?:circ|textcirc)\s*\}|\^\s*\\(?:circ|textcirc)(?![A-Za-z])|\\degree(?![A-Za-z])|°|\\circ(?![A-Za-z])"), " DEG "),
+    (re.compile(r"\\(?:mathrm|text|mathit|rm)\s*\{\s*e\s*\}"), "e"),
+    (re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb)\s*\{([^{}]*)\}"), r"\1"),
+]
+# 7,425,000 but not (12,102) (a pair) nor 0,111 (a decimal comma)
+_THOUSANDS = re.compile(r"(?<![\d.,(\[{])([1-9]\d{0,2}(?:,\d{3})+)(?![\d,)\]}]|\.\d*,)")
+_SPACE_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?: \d{3})+)(?![\d.]| ?,\d)")
+_TRAILING_PUNCT = re.compile(r"(?:\s|[.;,:]|\\\.)+$")
+_BOX = re.compile(r"^\\(?:boxed|fbox)\s*\{(.*)\}$", re.DOTALL)
+
+
+def normalize_answer(text: str) -> str:
+    """Cheap textual normalisation shared by both sides (the string, not its meaning)."""
+    s = text.translate(_UNICODE).strip()
+    for pattern, repl in _SUBS:
+        s = pattern.sub(repl, s)
+    s = " ".join(s.split())
+    while True:  # a box around the whole answer
+        m = _BOX.match(s)
+        if not m or not _balanced_whole(m.group(1)):
+            break
+        s = m.group(1).strip()
+    s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s)
+    s = _SPACE_THOUSANDS.sub(lambda m: m.group(1).replace(" ", ""), s)
+    while s.endswith("}") and s.count("}") > s.count("{"):  # a stray closing brace ("[0, 1]}")
+        s = s[:-1].rstrip()
+    if 0 < s.count("{") - s.count("}") <= 3:  # an unclosed "\text{..." in a gold answer
+        s += "}" * (s.count("{") - s.count("}"))
+    s = _TRAILING_PUNCT.sub("", s)
+    s = re.sub(r"\s*[.;,]\s*\}$", "}", s)  # "\text{ holds true.}"
+    return s.strip()
+
+
+def _balanced_whole(s: str) -> bool:
+    depth = 0
+    for c in s:
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0

@@ -1,0 +1,137 @@
+"""Expressions with variables compared by a randomised identity test: both are evaluated at the same
+random points (fixed seed; integer values for n, m, k; exact arithmetic where possible).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+
+from rubricate.verify.answer_nodes import Decision, Rel
+from rubricate.verify.evaluate import Domain, Eval, NotNumeric, Tok, Value, tokens, variables
+
+__all__ = ["identity", "proportional"]
+
+_IDENTITY_POINTS = 4
+_INTEGER_NAMES = {"n", "m", "k", "N"}  # usually integers: (-1)^n, n! need integer values
+
+
+def _sample_env(names: list[str], rng: random.Random) -> dict[str, Value]:
+    env: dict[str, Value] = {}
+    for n in names:
+        if n in _INTEGER_NAMES or n.split("_")[0] in _INTEGER_NAMES:
+            env[n] = Fraction(rng.randint(6, 20))
+        else:
+            env[n] = rng.choice((-1.0, 1.0)) * rng.uniform(0.4, 2.4)
+    return env
+
+
+def identity(g_text: str, p_text: str) -> Decision:
+    """Randomised identity test: evaluate both expressions at the same random points.
+
+    Two different rational/elementary expressions agree at random points with probability ~0, so
+    agreement at every point is taken as equality; one clear disagreement settles inequality. Points
+    take both signs (sqrt(x^2) is not x); points outside an expression's domain are skipped. The
+    seed is fixed: the verdict is deterministic.
+    """
+    try:
+        tg, tp = tokens(g_text), tokens(p_text)
+    except NotNumeric:
+        return None, "expression"
+    vg, vp = variables(tg), variables(tp)
+    if not vg and not vp:
+        return None, "expression"
+    rng = random.Random(20240611)
+    if vg != vp:
+        if _evaluates(tg, sorted(vg), rng) and _evaluates(tp, sorted(vp), rng):  # both real expressions
+            return False, f"different variables: {', '.join(sorted(vg))} vs {', '.join(sorted(vp))}"
+        return None, "expression"
+    names = sorted(vg)
+    agree = nonzero = gold_only = 0
+    for _ in range(4 * _IDENTITY_POINTS):
+        env = _sample_env(names, rng)
+        try:
+            a = Eval(tg, env).parse()
+        except (NotNumeric, OverflowError, ValueError, RecursionError):
+            continue
+        try:
+            b = Eval(tp, env).parse()
+        except Domain:
+            gold_only += 1  # gold is defined here, the answer is not (a zero denominator, ...)
+            continue
+        except (NotNumeric, OverflowError, ValueError, RecursionError):
+            return None, "expression"
+        same = _close(a, b)
+        if same is True:
+            agree += 1
+            nonzero += a != 0
+            if agree >= _IDENTITY_POINTS and nonzero >= 2:
+                return True, f"same value at {agree} random points"
+        elif same is False:
+            return False, "different values at a random point"
+        else:
+            return None, "nearly equal values"
+    if gold_only >= _IDENTITY_POINTS and agree == 0:
+        return False, "the answer is undefined where the gold answer is defined"
+    return None, "expression"
+
+
+def _close(a: Value, b: Value) -> bool | None:
+    """Equal / different / too close to call, for two values of the identity test."""
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b  # integer-valued variables keep arithmetic exact: 2*3^39 - 1 is not 2*3^39 - 2
+    try:
+        fa, fb = float(a), float(b)
+    except OverflowError:
+        return None
+    if not (math.isfinite(fa) and math.isfinite(fb)):
+        return None
+    diff, scale = abs(fa - fb), max(abs(fa), abs(fb))
+    if diff <= 1e-9 * scale or diff <= 1e-15:
+        return True
+    if diff > 1e-6 * scale and diff > 1e-12:
+        return False
+    return None
+
+
+def _evaluates(toks: tuple[Tok, ...], names: list[str], rng: random.Random) -> bool:
+    for _ in range(8):
+        try:
+            Eval(toks, _sample_env(names, rng)).parse()
+            return True
+        except Domain:
+            continue
+        except (NotNumeric, OverflowError, ValueError, RecursionError):
+            return False
+    return False
+
+
+def proportional(g: Rel, p: Rel) -> bool:
+    """Equations L1 = R1 and L2 = R2 with L1 - R1 = c (L2 - R2), c a nonzero constant, have the same
+    solutions (2x + 4y - 3 = 0 and x + 2y = 3/2)."""
+    fg, fp = f"({g.sides[0]})-({g.sides[1]})", f"({p.sides[0]})-({p.sides[1]})"
+    try:
+        tg, tp = tokens(fg), tokens(fp)
+    except NotNumeric:
+        return False
+    names = sorted(variables(tg) | variables(tp))
+    if not names:
+        return False
+    rng = random.Random(20240612)
+    ratios: list[float] = []
+    for _ in range(16):
+        env = _sample_env(names, rng)
+        try:
+            a, b = float(Eval(tg, env).parse()), float(Eval(tp, env).parse())
+        except (NotNumeric, ZeroDivisionError, OverflowError, ValueError, RecursionError):
+            continue
+        if not (math.isfinite(a) and math.isfinite(b)) or abs(b) < 1e-9 or abs(a) < 1e-9:
+            continue
+        ratios.append(a / b)
+        if len(ratios) >= _IDENTITY_POINTS:
+            break
+    if len(ratios) < _IDENTITY_POINTS:
+        return False
+    r0 = ratios[0]
+    return all(abs(r - r0) <= 1e-9 * max(1.0, abs(r0)) for r in ratios)
