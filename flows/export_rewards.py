@@ -32,7 +32,7 @@ def export_rewards(
     cfg = load_config(config_path)
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
     with track_run(cfg, "export_rewards", tags=tags) as tracker:
-        report = compute_reward_set(cfg, judge_id, rubric_version)
+        report = compute_reward_set(cfg, judge_id, rubric_version, datasets)
         tracker.log_metrics({f"rewards.{k}": v for k, v in report.items() if k.startswith("n_") or k == "seconds"})
         tracker.log_dict(report, "rewards/reward_set.json")
         tracker.log_text(rule_markdown(cfg.rewards.rule), "rewards/rule.md")

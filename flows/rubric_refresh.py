@@ -1,7 +1,7 @@
 """Refresh the error rubric: describe new wrong traces, embed them, re-cluster, name, store a version, report.
 
 Run locally:  python -m flows.rubric_refresh --config configs/demo.yaml [--domain math] [--force]
-Deployed:     prefect.yaml deployment `rubric_refresh/nightly` (cron, 03:00), also runnable from the UI
+Deployed:     prefect.yaml deployment `rubric_refresh/rubric-refresh` (nightly, cron 03:00 UTC), also runnable from the UI
               with its parameters (scope, clustering, embedder, namer).
 """
 

@@ -15,9 +15,13 @@ from tasks.common import run_logger, store_for
 
 
 @task(name="compute-rewards", cache_policy=NO_CACHE)
-def compute_reward_set(cfg: PipelineConfig, judge_id: str | None = None, rubric_version: str | None = None) -> dict:
-    """Apply the configured reward rule to the stored verdicts (no model calls); returns the reward set's counts."""
-    report = compute_rewards(store_for(cfg), cfg.rewards, judge_id=judge_id, rubric_version=rubric_version)
+def compute_reward_set(
+    cfg: PipelineConfig, judge_id: str | None = None, rubric_version: str | None = None, datasets: list[str] | None = None
+) -> dict:
+    """Apply the configured reward rule to the stored verdicts (no model calls); returns the reward set's counts.
+    `datasets` (default: rewards.datasets) scopes the set: a judge is needed only if one of them needs it."""
+    rewards_cfg = cfg.rewards.model_copy(update={"datasets": datasets}) if datasets else cfg.rewards
+    report = compute_rewards(store_for(cfg), rewards_cfg, judge_id=judge_id, rubric_version=rubric_version)
     run_logger().info("reward set %s: %d scored, %d unscorable, %d dropped", report.reward_set_id, report.n_scored, report.n_unscorable, report.n_dropped)
     return report.as_dict()
 

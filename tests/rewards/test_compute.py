@@ -9,7 +9,7 @@ import pytest
 from rubricate.rewards.compute import compute_rewards, resolve_judge
 from rubricate.rewards.config import RewardsConfig
 from rubricate.rewards.errors import RewardError
-from rubricate.rewards.rule import PenaltyConfig, RewardInputs, RewardRule, decide
+from rubricate.rewards.rule import PenaltyConfig, RewardInputs, RewardRule, consults_judge, decide
 from rubricate.store import Store
 
 from tests.rewards.reward_rows import add_answer_verdict, add_judge_verdict, add_traces
@@ -120,6 +120,24 @@ def test_judge_choice_errors_name_the_fix(reward_store: Store) -> None:
         compute_rewards(reward_store, RewardsConfig(judge_id="nope"))
     with pytest.raises(RewardError, match="no judge verdicts for rubric version 'rv9'"):
         compute_rewards(reward_store, RewardsConfig(rubric_version="rv9"))
+
+
+def test_a_choice_of_judge_is_asked_for_only_when_the_rule_would_consult_one(store: Store) -> None:
+    add_traces(store, [{"trace_id": "g1", "gold_answer": "1", "dataset": "gold"}, {"trace_id": "g2", "gold_answer": "2", "dataset": "gold"},
+                       {"trace_id": "n", "gold_answer": None, "dataset": "nogold"}])
+    add_answer_verdict(store, "g1", "correct")
+    add_answer_verdict(store, "g2", "incorrect")
+    for judge in ("judge-a", "judge-b"):
+        add_judge_verdict(store, "g1", "incorrect", judge_id=judge)
+    # every trace in scope has a gold answer and process_check is off: no judge is consulted, none is needed
+    report = compute_rewards(store, RewardsConfig(datasets=["gold"]))
+    assert report.judge_id is None
+    assert {t: r["reward"] for t, r in rows(store, report.reward_set_id).items()} == {"g1": 1.0, "g2": 0.0}
+    with pytest.raises(RewardError, match="several judges"):  # process_check consults the judge on g1
+        compute_rewards(store, RewardsConfig(datasets=["gold"], rule=RewardRule(process_check=True)))
+    with pytest.raises(RewardError, match="several judges"):  # the judge decides the trace with no gold answer
+        compute_rewards(store, RewardsConfig())
+    assert consults_judge(RewardRule(), has_gold=False) and not consults_judge(RewardRule(), has_gold=True)
 
 
 def test_no_judge_at_all_still_scores_gold_traces(store: Store) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 from rubricate.ids import content_hash
 from rubricate.rewards.config import RewardsConfig
 from rubricate.rewards.errors import RewardError
-from rubricate.rewards.rule import DECISION_KEYS, RewardRule, decision_table
+from rubricate.rewards.rule import DECISION_KEYS, RewardRule, consults_judge, decision_table
 from rubricate.store.db import Store, load_sql, utcnow
 
 log = logging.getLogger(__name__)
@@ -48,8 +48,9 @@ class RewardSetReport:
         return asdict(self)
 
 
-def resolve_judge(store: Store, judge_id: str | None, rubric_version: str | None) -> JudgeChoice | None:
-    """The judge whose verdicts a reward set uses; None when the store holds no judge verdicts at all."""
+def resolve_judge(store: Store, judge_id: str | None, rubric_version: str | None, *, required: bool = True) -> JudgeChoice | None:
+    """The judge whose verdicts a reward set uses; None when the store holds no judge verdicts at all, or
+    when several do, none was chosen, and the rule would never consult one (`required` False)."""
     rows = [JudgeChoice(*r) for r in store.execute("judge_ids_available", {"rubric_version": rubric_version})]
     if judge_id is not None:
         match = [r for r in rows if r.judge_id == judge_id]
@@ -69,6 +70,9 @@ def resolve_judge(store: Store, judge_id: str | None, rubric_version: str | None
                 f"no judge verdicts for rubric version '{rubric_version}'; run the rubric judge with that version "
                 "or unset rewards.rubric_version"
             )
+        return None
+    if not required:
+        log.info("%d judges have verdicts, none chosen: this rule consults no judge for these traces", len(rows))
         return None
     listing = "; ".join(f"{r.judge_id} ({r.judge_kind}, model {r.model}, rubric {r.rubric_version}, {r.n_verdicts} verdicts)" for r in rows)
     raise RewardError(f"several judges have verdicts; choose one with rewards.judge_id (or rewards.rubric_version): {listing}")
@@ -105,7 +109,11 @@ def compute_rewards(store: Store, cfg: RewardsConfig, *, judge_id: str | None = 
     """(Re)compute the reward set `cfg` describes; arguments override `cfg.judge_id` / `cfg.rubric_version`."""
     t0 = time.perf_counter()
     rule = cfg.rule
-    judge = resolve_judge(store, judge_id or cfg.judge_id, rubric_version or cfg.rubric_version)
+    # Which judge only matters when the rule would consult one for some trace in scope.
+    needs_judge = consults_judge(rule, has_gold=True) or (
+        consults_judge(rule, has_gold=False) and store.scalar("rewards_traces_without_gold", {"datasets": cfg.datasets}) > 0
+    )
+    judge = resolve_judge(store, judge_id or cfg.judge_id, rubric_version or cfg.rubric_version, required=needs_judge)
     chosen_judge = judge.judge_id if judge else None
     set_id = reward_set_id_for(rule, chosen_judge, cfg.datasets)
     config_hash = rule.rule_hash()

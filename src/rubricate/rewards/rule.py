@@ -166,6 +166,17 @@ def decision_table(rule: RewardRule) -> list[dict[str, Any]]:
     return rows
 
 
+def consults_judge(rule: RewardRule, *, has_gold: bool) -> bool:
+    """Whether the judge's verdict can change the reward of a trace with (or without) a gold answer,
+    read off the decision table itself so that it stays true to `decide`."""
+    outcomes: dict[tuple, set[tuple]] = {}
+    for row in decision_table(rule):
+        if row["has_gold"] == has_gold:
+            inputs = tuple(row[k] for k in DECISION_KEYS if k != "judge_verdict")
+            outcomes.setdefault(inputs, set()).add((row["status"], row["source"], row["reason"], row["reward"]))
+    return any(len(o) > 1 for o in outcomes.values())
+
+
 def rule_markdown(rule: RewardRule) -> str:
     """The distinct outcomes of the rule (penalty inputs left out), for MLflow and the docs."""
     seen: dict[tuple, dict[str, Any]] = {}
