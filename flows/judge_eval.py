@@ -11,19 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 
-import polars as pl
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
+from rubricate.judge.evaluate import judges_markdown
 from rubricate.judge.factory import resolve_kind
-from rubricate.summary import to_markdown
 from rubricate.tracking import track_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
-HEADLINE = ("balanced_accuracy", "sensitivity", "specificity", "pb_f1", "pb_acc_erroneous", "pb_acc_correct", "n_judge_errors", "cost_usd")
 
 
 @flow(name="judge_eval", log_prints=True)
@@ -66,14 +64,6 @@ def judge_eval(
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rubric_file": rubric_file, "table": table,
                 "split": {k: v for k, v in split.items() if k not in ("build", "eval")} | {"n_build": len(split["build"]), "n_eval": len(split["eval"])},
                 "judges": results}
-
-
-def judges_markdown(results: dict, split: dict, fraction: float) -> str:
-    """The headline metrics of each judge as one Markdown table (positive = the trace is wrong)."""
-    frame = pl.DataFrame([{"judge": kind, **{k: res["metrics"].get(k) for k in HEADLINE}} for kind, res in results.items()])
-    head = (f"# Judges against gold labels\n\n{len(split['eval'])} held-out traces scored; the rubric and the offline judge "
-            f"learnt from {len(split['build'])} ({fraction:.0%} of {split['n_labelled']} labelled). Positive = the trace is wrong.\n\n")
-    return head + to_markdown(frame)
 
 
 def main(argv: list[str] | None = None) -> int:

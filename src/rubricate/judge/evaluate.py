@@ -23,6 +23,21 @@ if TYPE_CHECKING:
     from rubricate.rubric.model import Rubric
     from rubricate.store import Store
 
+# What a person reads first about each judge (the confusion matrices, items and tokens are in MLflow).
+HEADLINE = ("balanced_accuracy", "sensitivity", "specificity", "pb_f1", "pb_acc_erroneous", "pb_acc_correct", "n_judge_errors", "cost_usd")
+
+
+def judges_markdown(results: dict[str, dict[str, Any]], split: dict[str, Any], fraction: float) -> str:
+    """The headline metrics of each judge (results: kind -> {"metrics": ...}) as one Markdown table."""
+    import polars as pl
+
+    from rubricate.summary import to_markdown
+
+    frame = pl.DataFrame([{"judge": kind, **{k: res["metrics"].get(k) for k in HEADLINE}} for kind, res in results.items()])
+    head = (f"# Judges against gold labels\n\n{len(split['eval'])} held-out traces scored; the rubric and the offline judge "
+            f"learnt from {len(split['build'])} ({fraction:.0%} of {split['n_labelled']} labelled). Positive = the trace is wrong.\n\n")
+    return head + to_markdown(frame)
+
 
 def split_gold(trace_ids: Sequence[str], fraction: float, seed: int = 0) -> tuple[list[str], list[str]]:
     """(labelled part for building, held-out part for evaluating): `fraction` of the ids by a stable hash."""
