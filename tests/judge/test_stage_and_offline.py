@@ -103,3 +103,27 @@ def test_llm_judges_refuse_backend_none(rubric):
 
     with pytest.raises(ConfigError, match="needs an LLM"):
         make_judge("rubric", NoneBackend(), JudgeConfig(), rubric=rubric)
+
+
+@pytest.mark.slow
+def test_offline_judge_with_a_store_embeds_each_step_once_and_judges_the_same(rubric, store, monkeypatch):
+    from rubricate.rubric.embed import Embedder
+
+    traces = arithmetic_traces(24)
+    labelled, unseen = traces[:12], traces[12:]
+    plain = make_judge("offline", NoneBackend(), JudgeConfig(), rubric=rubric, labelled=labelled)
+    encoded: list[int] = []
+    real_encode = Embedder.encode
+    monkeypatch.setattr(Embedder, "encode", lambda self, texts: encoded.append(len(texts)) or real_encode(self, texts))
+    cached = make_judge("offline", NoneBackend(), JudgeConfig(), rubric=rubric, labelled=labelled, store=store)
+    first = cached.judge(unseen)
+    n_texts = sum(encoded)
+    assert n_texts > 0 and store.table_counts(["text_embeddings"])["text_embeddings"] > 0
+    # the same verdicts as without the cache (the stored float32 vectors are the model's own)
+    assert [(v.verdict, v.first_error_step, round(v.score, 5)) for v in first] == [
+        (v.verdict, v.first_error_step, round(v.score, 5)) for v in plain.judge(unseen)
+    ]
+    encoded.clear()
+    again = make_judge("offline", NoneBackend(), JudgeConfig(), rubric=rubric, labelled=labelled, store=store)
+    again.judge(unseen)
+    assert sum(encoded) == 0  # every step and rubric text came from the store

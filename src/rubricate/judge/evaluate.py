@@ -81,7 +81,7 @@ def run_judge(
 
     backend = get_backend(cfg.llm, store=store)
     labelled = load_traces(store, build_ids) if kind == "offline" else None
-    judge = make_judge(kind, backend, cfg.judge, rubric=rubric, labelled=labelled)
+    judge = make_judge(kind, backend, cfg.judge, rubric=rubric, labelled=labelled, store=store)
     report = judge_traces(store, judge, eval_ids, batch_size=cfg.judge.batch_size, progress=progress)
     usage = getattr(backend, "usage", None)
     fit = getattr(judge, "fit_report", None)

@@ -189,7 +189,12 @@ def embed_new_descriptions(
 EmbedFn = Callable[[Sequence[str]], np.ndarray]  # texts -> (n, d) L2-normalised float32
 
 
-def load_embedder(model: str | None = None, *, device: str = "cpu", batch_size: int = 64) -> tuple[str, EmbedFn]:
-    """(model id, embed function) in the rubric's embedding space: what the offline judge compares with centroids."""
+def load_embedder(
+    model: str | None = None, *, device: str = "cpu", batch_size: int = 64, store: Store | None = None
+) -> tuple[str, EmbedFn]:
+    """(model id, embed function) in the rubric's embedding space: what the offline judge compares with centroids.
+    With a store, the function goes through its embedding cache (`text_embeddings`)."""
     embedder = Embedder(EmbedderConfig(model=model, device=device, batch_size=batch_size))
-    return embedder.model_id, embedder.encode
+    if store is None:
+        return embedder.model_id, embedder.encode
+    return embedder.model_id, lambda texts: embed_texts_cached(store, embedder, texts)[0] if texts else embedder.encode(texts)
