@@ -92,6 +92,9 @@ class SourceConfig(Strict):
 
 class StoreConfig(Strict):
     path: str | None = None  # default: <data_dir>/rubricate.duckdb
+    # How long a flow waits while another process (another flow, a notebook) holds the store before it fails;
+    # so that a schedule firing during a manual run queues behind it. 0: fail at once.
+    lock_wait_s: float = Field(default=3600.0, ge=0)
 
 
 class TrackingConfig(Strict):

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from rubricate.config import PipelineConfig
+from rubricate.secrets import redact
 
 if TYPE_CHECKING:
     from mlflow.tracking import MlflowClient
@@ -49,11 +50,12 @@ class RunTracker:
         return self._client is not None and self.run_id is not None
 
     def log_params(self, params: Mapping[str, Any]) -> None:
+        """Log params; a value whose name says key, token, secret or password is logged as `<redacted>`."""
         if not self.enabled:
             return
         from mlflow.entities import Param
 
-        items = [Param(k, str(v)[:6000]) for k, v in params.items()]
+        items = [Param(k, str(v)[:6000]) for k, v in redact(params).items()]
         for i in range(0, len(items), 100):  # MLflow caps a batch at 100 params
             self._client.log_batch(self.run_id, params=items[i : i + 100])  # type: ignore[union-attr]
 
@@ -122,6 +124,42 @@ class RunTracker:
         return self._client
 
 
+def _init_lock_path(cfg: PipelineConfig) -> Path:
+    """The lock file that serialises the first use of the tracking store (beside the SQLite file, else in data_dir)."""
+    uri = cfg.tracking_uri()
+    if uri.startswith("sqlite:///"):
+        db = Path(uri.removeprefix("sqlite:///"))
+        return db.with_name(db.name + ".init.lock")
+    return cfg.resolved_data_dir() / "mlflow-init.lock"
+
+
+def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
+    """A client on the configured store and the experiment's id, creating both if needed.
+
+    Under a file lock: on an empty data folder MLflow's first use runs its schema migrations, and two processes
+    doing so at once break each other (`table _alembic_tmp_... already exists`); creating the experiment races too.
+    """
+    from mlflow.tracking import MlflowClient
+
+    from rubricate.locks import file_lock
+
+    uri = cfg.tracking_uri()
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(_init_lock_path(cfg), what="MLflow store initialisation"):
+        client = MlflowClient(tracking_uri=uri)
+        experiment = client.get_experiment_by_name(cfg.tracking.experiment)  # first use: creates/migrates the schema
+        if experiment is not None:
+            return client, experiment.experiment_id
+        root = cfg.artifact_root()
+        root.mkdir(parents=True, exist_ok=True)
+        return client, client.create_experiment(cfg.tracking.experiment, artifact_location=root.as_uri())
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:5000]
+
+
 @contextmanager
 def track_run(
     cfg: PipelineConfig,
@@ -131,34 +169,49 @@ def track_run(
     extra_params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
 ) -> Iterator[RunTracker]:
-    """Open an MLflow run for one flow run; marks it FAILED if the body raises."""
+    """Open an MLflow run for one flow run; if the body raises, the run is FAILED with the error as the tag `error`.
+
+    Metrics the body logged before it raised stay on the run: flows log each stage's counts as the stage ends.
+    """
     if not cfg.tracking.enabled:
         yield RunTracker(None, None)
         return
-    from mlflow.tracking import MlflowClient
-
-    uri = cfg.tracking_uri()
-    if uri.startswith("sqlite:///"):
-        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    client = MlflowClient(tracking_uri=uri)
-    experiment = client.get_experiment_by_name(cfg.tracking.experiment)
-    if experiment is None:
-        root = cfg.artifact_root()
-        root.mkdir(parents=True, exist_ok=True)
-        experiment_id = client.create_experiment(cfg.tracking.experiment, artifact_location=root.as_uri())
-    else:
-        experiment_id = experiment.experiment_id
+    client, experiment_id = _client_and_experiment(cfg)
     all_tags = {"rubricate.flow": flow_name, "rubricate.config_hash": cfg.config_hash(), **(tags or {})}
     run = client.create_run(experiment_id, run_name=run_name or flow_name, tags={k: str(v) for k, v in all_tags.items()})
     tracker = RunTracker(client, run.info.run_id)
     tracker.log_params({**flatten(cfg.model_dump(mode="json")), **{k: v for k, v in (extra_params or {}).items()}})
     try:
         yield tracker
-    except BaseException:
-        client.set_terminated(run.info.run_id, status="FAILED")
+    except BaseException as exc:
+        try:  # the failed run says why; never let a tracking error hide the flow's own error
+            tracker.set_tags({"error": _error_text(exc)})
+        except Exception as tag_exc:  # noqa: BLE001
+            log.warning("could not tag the failed MLflow run %s: %s", run.info.run_id, tag_exc)
+        client.set_terminated(run.info.run_id, status="KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
         raise
     else:
         client.set_terminated(run.info.run_id, status="FINISHED")
+
+
+def mark_run_killed(tracking_uri: str, run_id: str, reason: str) -> bool:
+    """Mark a run that is still RUNNING as KILLED, with `reason` in the tag END_REASON_TAG; False if it had ended."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    from rubricate.runs import END_REASON_TAG
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    try:
+        run = client.get_run(run_id)
+    except MlflowException as exc:  # deleted, or another store
+        log.warning("stale MLflow run %s not found on %s: %s", run_id, tracking_uri, exc)
+        return False
+    if run.info.status != "RUNNING":
+        return False
+    client.set_tag(run_id, END_REASON_TAG, reason)
+    client.set_terminated(run_id, status="KILLED")
+    return True
 
 
 def write_temp(text: str, name: str) -> Path:

@@ -70,3 +70,50 @@ def test_second_process_gets_a_clear_error(tmp_path: Path):
     s.close()
     assert proc.returncode == 3, proc.stderr
     assert "another process" in proc.stdout.lower()
+
+
+_OPEN_WAITING = """
+import sys
+from rubricate.store import Store
+from rubricate.errors import StoreError
+try:
+    s = Store(sys.argv[1], lock_wait_s=float(sys.argv[2]), on_wait=lambda msg: print("WAIT", msg, flush=True))
+except StoreError as e:
+    print("STOREERROR", e, flush=True); sys.exit(3)
+s.close()
+print("OPENED", flush=True)
+"""
+
+
+def test_second_process_waits_for_the_store_and_says_who_holds_it(tmp_path: Path):
+    """Issue 10 item 20: a second writer queues (bounded) instead of failing at once."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    s = Store(path)
+    proc = subprocess.Popen([sys.executable, "-c", _OPEN_WAITING, str(path), "120"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()  # blocks until the child reports that it waits
+        assert first.startswith("WAIT") and f"held by PID {os.getpid()}" in first, first + proc.stderr.read()
+        assert "pytest" in first or "python" in first  # names the holder's command, not only its PID
+    finally:
+        s.close()  # the holder lets go: the waiting process gets the store
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert out.strip().endswith("OPENED")
+
+
+def test_the_wait_is_bounded(tmp_path: Path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "busy.duckdb"
+    s = Store(path)
+    try:
+        proc = subprocess.run([sys.executable, "-c", _OPEN_WAITING, str(path), "1"], capture_output=True, text=True, timeout=120)
+    finally:
+        s.close()
+    assert proc.returncode == 3, proc.stderr
+    assert "after waiting" in proc.stdout and "store.lock_wait_s" in proc.stdout and "held by PID" in proc.stdout

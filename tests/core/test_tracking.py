@@ -47,3 +47,55 @@ def test_disabled_tracking_is_a_noop(tmp_path: Path):
         tracker.log_metrics({"a": 1})
         assert tracker.run_id is None
     assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_failed_run_keeps_what_was_logged_and_says_why(tmp_path: Path):
+    from mlflow.tracking import MlflowClient
+
+    cfg = parse_config({"data_dir": str(tmp_path)})
+    with pytest.raises(ValueError):
+        with track_run(cfg, "pipeline") as tracker:
+            tracker.log_metrics({"ingest.a.n_accepted": 3})
+            run_id = tracker.run_id
+            raise ValueError("source b is broken")
+    run = MlflowClient(tracking_uri=cfg.tracking_uri()).get_run(run_id)
+    assert run.info.status == "FAILED"
+    assert run.data.metrics == {"ingest.a.n_accepted": 3}
+    assert run.data.tags["error"] == "ValueError: source b is broken"
+
+
+_FIRST_RUN = """
+import sys, time
+from pathlib import Path
+from rubricate.config import parse_config
+from rubricate.tracking import track_run
+data, go = sys.argv[1], Path(sys.argv[2])
+cfg = parse_config({"data_dir": data})
+while not go.exists():  # every process starts its first MLflow call at the same moment
+    time.sleep(0.01)
+with track_run(cfg, "pipeline") as tracker:
+    tracker.log_metrics({"ok": 1})
+print("RUN", tracker.run_id)
+"""
+
+
+@pytest.mark.slow
+def test_first_runs_on_an_empty_data_folder_do_not_race(tmp_path: Path):
+    """Issue 10 item 19: two first runs raced on MLflow's schema migrations (`_alembic_tmp_... already exists`)."""
+    import subprocess
+    import sys
+    import time
+
+    from mlflow.tracking import MlflowClient
+
+    data, go = tmp_path / "data", tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", _FIRST_RUN, str(data), str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    time.sleep(8)  # let every process import mlflow and wait at the start line (a hang guard below, not a timing claim)
+    go.touch()
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(err[-2000:] for _, err in outs)
+    run_ids = [out.split("RUN ")[1].strip() for out, _ in outs]
+    client = MlflowClient(tracking_uri=parse_config({"data_dir": str(data)}).tracking_uri())
+    assert len(client.search_experiments(filter_string="name = 'rubricate'")) == 1
+    assert all(client.get_run(r).info.status == "FINISHED" for r in run_ids)

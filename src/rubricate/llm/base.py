@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Protocol, Sequence
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, field_validator
 
+from rubricate.secrets import check_env_var_name
 from rubricate.strict import Strict
 
 
 class LLMConfig(Strict):
     """Which model answers the LLM stages. `none` = offline implementations everywhere."""
+
+    # A pasted key must not reappear in a validation error (pydantic shows the input otherwise).
+    model_config = ConfigDict(**Strict.model_config, hide_input_in_errors=True)
 
     kind: Literal["none", "litellm", "vllm_batch"] = "none"
     model: str | None = None  # litellm model string ("openai/gpt-4o-mini", "hosted_vllm/Qwen/...") or a vLLM model path
@@ -39,6 +43,11 @@ class LLMConfig(Strict):
     retry_max_s: float = Field(default=30.0, ge=0)
     # Every call goes through the DuckDB response cache when the stage hands the backend a store.
     cache: bool = True
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_var_name_not_key(cls, value: str | None) -> str | None:
+        return None if value is None else check_env_var_name(value)
 
 
 @dataclass(frozen=True)

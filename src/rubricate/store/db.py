@@ -11,12 +11,14 @@ call uses its own cursor, so threads (Prefect's task runner) can share one Store
 from __future__ import annotations
 
 import atexit
+import re
 import threading
+import time
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 import polars as pl
@@ -45,20 +47,61 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-class Store:
-    """A migrated DuckDB database. Safe to share between threads of one process."""
+WaitFn = Callable[[str], None]
 
-    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (?P<exe>.*?) \(PID (?P<pid>\d+)\)")
+
+
+def lock_holder(message: str) -> str | None:
+    """'PID 123 (python -m flows.pipeline --config c.yaml)' from DuckDB's lock error, or None when it is another error."""
+    match = _LOCK_HOLDER.search(message)
+    if match is None:
+        return None
+    pid = match["pid"]
+    try:  # the command line says which flow or notebook it is; DuckDB only names the executable
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        command = ""
+    return f"PID {pid} ({command or match['exe']})"
+
+
+def _connect(path: str, read_only: bool, lock_wait_s: float, on_wait: WaitFn | None) -> duckdb.DuckDBPyConnection:
+    """Connect, waiting up to lock_wait_s while another process holds the file; on_wait hears why, every 30 s."""
+    t0 = time.monotonic()
+    next_report, pause = 0.0, 0.2
+    while True:
+        try:
+            return duckdb.connect(path, read_only=read_only)
+        except duckdb.IOException as exc:  # typically: another process holds the write lock
+            holder = lock_holder(str(exc))
+            waited = time.monotonic() - t0
+            if holder is None or waited >= lock_wait_s:
+                held = f"it is held by {holder}" if holder else str(exc)
+                waiting = f" after waiting {waited:.0f} s (store.lock_wait_s = {lock_wait_s:g})" if lock_wait_s and holder else ""
+                raise StoreError(
+                    f"cannot open the store {path}{waiting}: {held}. Another process (a running flow, a notebook) may hold it; "
+                    "let it finish or close it, raise `store.lock_wait_s`, or point `store.path` at another file."
+                ) from exc
+            if on_wait is not None and waited >= next_report:
+                on_wait(f"waiting for the store {path}: it is held by {holder}; waited {waited:.0f} s of at most {lock_wait_s:g} s")
+                next_report = waited + 30.0
+            time.sleep(min(pause, max(lock_wait_s - waited, 0.0)))
+            pause = min(pause * 2, 2.0)
+
+
+class Store:
+    """A migrated DuckDB database. Safe to share between threads of one process.
+
+    DuckDB lets one process write a file at a time. With `lock_wait_s` > 0, opening a store that another
+    process holds waits for it (polling, bounded) instead of failing, so a scheduled flow and a manual run
+    queue rather than collide; `on_wait` is told who holds it and for how long it has waited.
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False, lock_wait_s: float = 0.0, on_wait: WaitFn | None = None) -> None:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(self.path, read_only=read_only)
-        except duckdb.IOException as exc:  # typically: another process holds the write lock
-            raise StoreError(
-                f"cannot open the store {self.path}: {exc}. Another process (a running flow, a notebook) may hold it; "
-                "close it or point `store.path` at another file."
-            ) from exc
+        self._con = _connect(self.path, read_only, lock_wait_s, on_wait)
         self._lock = threading.Lock()
         if not read_only:
             self.migrate()
@@ -162,13 +205,16 @@ _OPEN: dict[str, Store] = {}
 _OPEN_LOCK = threading.Lock()
 
 
-def open_store(path: str | Path) -> Store:
-    """The process-wide Store for `path`: DuckDB allows one writer process, so tasks of one flow share it."""
+def open_store(path: str | Path, *, lock_wait_s: float = 0.0, on_wait: WaitFn | None = None) -> Store:
+    """The process-wide Store for `path`: DuckDB allows one writer process, so tasks of one flow share it.
+
+    lock_wait_s: how long to wait while another process holds the file (see Store).
+    """
     key = str(Path(path).resolve())
     with _OPEN_LOCK:
         store = _OPEN.get(key)
         if store is None:
-            store = _OPEN[key] = Store(key)
+            store = _OPEN[key] = Store(key, lock_wait_s=lock_wait_s, on_wait=on_wait)
         return store
 
 
