@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
-from rubricate.tracking import track_run
+from tasks.common import tracked_flow_run
 from tasks.collect import ingest_problems, sample_responses, store_rollouts
 
 
@@ -33,13 +33,14 @@ def collect_traces(config_path: str = "configs/demo.yaml", source: str = "big_ma
     if cfg.collect.policy.kind == "none":
         raise RubricateError("collect.policy.kind is 'none': set collect.policy (a litellm model or vllm_batch) to sample responses")
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
-    with track_run(cfg, "collect_traces", tags=tags, extra_params={"collect.source": source, "collect.limit": limit}) as tracker:
+    with tracked_flow_run(cfg, "collect_traces", tags=tags, extra_params={"collect.source": source, "collect.limit": limit}) as tracker:
+        # Each stage's counts are logged as the stage ends, so a run that fails later still shows what finished.
         problems = ingest_problems(cfg, source, limit)
+        tracker.log_metrics({f"problems.{k}": v for k, v in problems.items() if isinstance(v, (int, float))})
         sampled = sample_responses(cfg, src.path, limit)
+        tracker.log_metrics({f"sample.{k}": v for k, v in sampled.items() if isinstance(v, (int, float))})
         stored = store_rollouts(cfg, sampled["rollout_path"], f"{source}-rollouts")
-        tracker.log_metrics({f"problems.{k}": v for k, v in problems.items() if isinstance(v, (int, float))}
-                            | {f"sample.{k}": v for k, v in sampled.items() if isinstance(v, (int, float))}
-                            | {f"traces.{k}": v for k, v in stored.items() if isinstance(v, (int, float))})
+        tracker.log_metrics({f"traces.{k}": v for k, v in stored.items() if isinstance(v, (int, float))})
         tracker.log_dict({"problems": problems, "sample": sampled, "traces": stored}, "collect_traces.json")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "problems": problems, "sample": sampled, "traces": stored}
 

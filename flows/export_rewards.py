@@ -16,7 +16,7 @@ from prefect.runtime import flow_run
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.rewards.rule import rule_markdown
-from rubricate.tracking import track_run
+from tasks.common import tracked_flow_run
 from tasks.rewards import compute_reward_set, export_reward_set
 
 
@@ -31,7 +31,7 @@ def export_rewards(
     """Reward set from stored verdicts (rewards.rule), then Parquet/JSONL + manifest; one MLflow run."""
     cfg = load_config(config_path)
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
-    with track_run(cfg, "export_rewards", tags=tags) as tracker:
+    with tracked_flow_run(cfg, "export_rewards", tags=tags) as tracker:
         report = compute_reward_set(cfg, judge_id, rubric_version, datasets)
         tracker.log_metrics({f"rewards.{k}": v for k, v in report.items() if k.startswith("n_") or k == "seconds"})
         tracker.log_dict(report, "rewards/reward_set.json")

@@ -19,7 +19,7 @@ from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.evaluate import judges_markdown
 from rubricate.judge.factory import resolve_kind
-from rubricate.tracking import track_run
+from tasks.common import tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
 
@@ -46,7 +46,7 @@ def judge_eval(
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "judges": ",".join(kinds)}
     params = {"eval.judges": kinds, "eval.gold_fraction": fraction, "eval.datasets": datasets, "eval.limit": limit, "eval.split_seed": seed,
               "eval.rubric_path": rubric_path, "eval.rubric_version": rubric_version}
-    with track_run(cfg, "judge_eval", tags=tags, extra_params=params) as tracker:
+    with tracked_flow_run(cfg, "judge_eval", tags=tags, extra_params=params) as tracker:
         split = split_labelled(cfg, datasets, limit, fraction, seed)
         if not split["eval"]:
             raise RubricateError("no gold-labelled traces to evaluate on; ingest a labelled source (e.g. processbench) first")

@@ -15,11 +15,15 @@ from prefect.runtime import flow_run
 
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
-from rubricate.tracking import track_run
+from tasks.common import tracked_flow_run
 from tasks.ingest import ingest
 from tasks.llm_verify import llm_verify_rejections
 from tasks.report import summarize
 from tasks.verify import verify_answers
+
+
+def _numbers(prefix: str, report: dict) -> dict[str, float]:
+    return {f"{prefix}.{k}": v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
 @flow(name="pipeline", log_prints=True)
@@ -31,28 +35,25 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
     if unknown:
         raise RubricateError(f"sources {unknown} are not in {config_path}; known: {[s.name for s in cfg.sources]}")
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
-    with track_run(cfg, "pipeline", tags=tags) as tracker:
+    with tracked_flow_run(cfg, "pipeline", tags=tags) as tracker:
+        # Each stage's counts are logged as the stage ends, so a run that fails later still shows what finished.
         reports: dict[str, dict] = {}
-        metrics: dict[str, float] = {}
         for name in names:
             t0 = time.perf_counter()
             report = ingest(cfg, name)
             reports[f"ingest {name}"] = report
-            metrics |= {f"ingest.{name}.{k}": report[k] for k in ("n_in", "n_accepted", "n_rejected", "n_duplicates")}
-            metrics[f"time.ingest.{name}_s"] = time.perf_counter() - t0
+            tracker.log_metrics({f"ingest.{name}.{k}": report[k] for k in ("n_in", "n_accepted", "n_rejected", "n_duplicates")}
+                                | {f"time.ingest.{name}_s": time.perf_counter() - t0})
         if verify and cfg.verify.enabled:
             t0 = time.perf_counter()
             report = verify_answers(cfg)
             reports["verify"] = report
-            metrics |= {f"verify.{k}": v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-            metrics["time.verify_s"] = time.perf_counter() - t0
+            tracker.log_metrics(_numbers("verify", report) | {"time.verify_s": time.perf_counter() - t0})
             if cfg.llm.kind != "none":  # false-negative recovery: the LLM looks only at what the rules rejected
                 t0 = time.perf_counter()
                 report = llm_verify_rejections(cfg)
                 reports["llm verify"] = report
-                metrics |= {f"llm_verify.{k}": v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-                metrics["time.llm_verify_s"] = time.perf_counter() - t0
-        tracker.log_metrics(metrics)
+                tracker.log_metrics(_numbers("llm_verify", report) | {"time.llm_verify_s": time.perf_counter() - t0})
         markdown = summarize(cfg, tracker, reports)
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "reports": reports, "summary": markdown}
 

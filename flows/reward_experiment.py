@@ -22,8 +22,7 @@ from prefect.runtime import flow_run
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.rewards.experiment import HEADLINE, comparison_markdown
-from rubricate.tracking import track_run
-from tasks.common import run_logger
+from tasks.common import run_logger, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 from tasks.rewards import score_reward_held_out, score_rules_held_out
 from tasks.verify import verify_answers
@@ -47,7 +46,7 @@ def reward_experiment(
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "judges": ",".join(judges)}
     params = {"experiment.gold_fraction": fraction, "experiment.split_seed": seed, "experiment.datasets": datasets,
               "experiment.limit": limit, "experiment.judges": judges, "experiment.rubric_path": rubric_path}
-    with track_run(cfg, "reward_experiment", tags=tags, extra_params=params) as tracker:
+    with tracked_flow_run(cfg, "reward_experiment", tags=tags, extra_params=params) as tracker:
         verify_answers(cfg)  # rule verdicts for every trace with a gold answer (only what is missing)
         split = split_labelled(cfg, datasets, limit, fraction, seed)
         if not split["eval"]:

@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.rubric.config import with_overrides
-from rubricate.tracking import track_run
+from tasks.common import tracked_flow_run
 from tasks.rubric import build_rubric, describe_errors, embed_descriptions, report_rubric
 
 
@@ -67,29 +67,25 @@ def rubric_refresh(
         min_cluster_size=min_cluster_size, embedder=embedder, namer=namer,
     )
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "rubric": cfg.rubric.rubric_name()}
-    with track_run(cfg, "rubric_refresh", tags=tags) as tracker:
-        try:
-            if cfg.rubric.embedder.model:  # a model path that does not exist fails here, before any work
-                from rubricate.rubric.embed import Embedder
+    with tracked_flow_run(cfg, "rubric_refresh", tags=tags) as tracker:
+        # Each stage's figures are logged as the stage ends, so a run that fails later still shows what finished.
+        if cfg.rubric.embedder.model:  # a model path that does not exist fails here, before any work
+            from rubricate.rubric.embed import Embedder
 
-                Embedder(cfg.rubric.embedder)
-            t0 = time.perf_counter()
-            described = describe_errors(cfg)
-            t1 = time.perf_counter()
-            embedded = embed_descriptions(cfg, described["describer_id"])
-            t2 = time.perf_counter()
-            built = build_rubric(cfg, force)
-            t3 = time.perf_counter()
-        except RubricateError as exc:
-            tracker.set_tags({"error": str(exc)[:5000]})  # the failed MLflow run says why
-            raise
+            Embedder(cfg.rubric.embedder)
+        t0 = time.perf_counter()
+        described = describe_errors(cfg)
+        tracker.log_metrics({f"describe.{k}": described[k] for k in ("n_candidates", "n_ok", "n_error", "n_skipped")}
+                            | {"time.describe_s": time.perf_counter() - t0})
+        t0 = time.perf_counter()
+        embedded = embed_descriptions(cfg, described["describer_id"])
+        tracker.log_metrics({"embed.n_texts": embedded["n_texts"], "embed.n_new": embedded["n_new"], "time.embed_s": time.perf_counter() - t0})
+        t0 = time.perf_counter()
+        built = build_rubric(cfg, force)
         tracker.set_tags({"rubric.version_id": built["version_id"], "rubric.status": built["status"]})
-        metrics = {f"describe.{k}": described[k] for k in ("n_candidates", "n_ok", "n_error", "n_skipped")}
-        metrics |= {"embed.n_texts": embedded["n_texts"], "embed.n_new": embedded["n_new"]}
-        metrics |= {f"rubric.{k}": v for k, v in built.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seconds"}
+        metrics = {f"rubric.{k}": v for k, v in built.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seconds"}
         metrics |= {f"rubric.changes.{k}": v for k, v in (built["changes"] or {}).items()}
-        metrics |= {"time.describe_s": t1 - t0, "time.embed_s": t2 - t1, "time.build_s": t3 - t2}
-        tracker.log_metrics(metrics)
+        tracker.log_metrics(metrics | {"time.build_s": time.perf_counter() - t0})
         markdown = report_rubric(cfg, tracker, built["version_id"])
         return {
             "mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "describe": described,

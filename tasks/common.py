@@ -1,19 +1,23 @@
-"""What every task needs: the config, the shared store, a progress logger."""
+"""What every task and flow needs: the config, the shared store, a progress logger, the frame of a flow run."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping
 
 from prefect import get_run_logger
 from prefect.exceptions import MissingContextError
 
 from rubricate.config import PipelineConfig
+from rubricate.runs import Lease, hold_lease, killed_reason, reap_stale_runs
 from rubricate.store import Store, open_store
+from rubricate.tracking import RunTracker, track_run
 
 
 def store_for(cfg: PipelineConfig) -> Store:
-    return open_store(cfg.store_path())
+    """The flow's store; while another process holds it, wait (store.lock_wait_s) and say so in the run log."""
+    return open_store(cfg.store_path(), lock_wait_s=cfg.store.lock_wait_s, on_wait=run_logger().warning)
 
 
 def run_logger() -> logging.Logger | logging.LoggerAdapter[Any]:
@@ -32,3 +36,72 @@ def progress_logger(stage: str) -> Callable[[Any], None]:
         logger.info("%s progress: %s", stage, as_dict)
 
     return log_progress
+
+
+def stop_temporary_server_with_this_process() -> None:
+    """Tie Prefect's temporary API server (started when no PREFECT_API_URL is set) to this process's life.
+
+    Prefect stops it at exit, but a process killed with SIGKILL runs no exit handler and the server lives on,
+    orphaned. A watchdog (rubricate.processes) stops it once this process is gone.
+    """
+    from prefect.server.api.server import SubprocessASGIServer
+
+    from rubricate.processes import stop_with_parent
+
+    for server in list(SubprocessASGIServer._instances.values()):
+        if server.running and server.server_process is not None and server.server_process.poll() is None:
+            stop_with_parent(server.server_process.pid)
+
+
+def crash_prefect_runs(leases: list[Lease]) -> None:
+    """Set the Prefect flow run of each dead process's lease to Crashed (if it is not already final)."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    ids = [lease for lease in leases if lease.prefect_flow_run_id]
+    if not ids:
+        return
+    logger = run_logger()
+    with get_client(sync_client=True) as client:
+        for lease in ids:
+            try:
+                run = client.read_flow_run(UUID(lease.prefect_flow_run_id))
+            except ObjectNotFound:  # recorded by another Prefect server or database
+                logger.warning("stale run %s: its Prefect flow run %s is not on this Prefect API", lease.describe(), lease.prefect_flow_run_id)
+                continue
+            if run.state is None or not run.state.is_final():
+                client.set_flow_run_state(run.id, Crashed(message=killed_reason(lease)), force=True)
+
+
+@contextmanager
+def tracked_flow_run(
+    cfg: PipelineConfig,
+    flow_name: str,
+    *,
+    tags: Mapping[str, Any] | None = None,
+    extra_params: Mapping[str, Any] | None = None,
+    run_name: str | None = None,
+) -> Iterator[RunTracker]:
+    """The frame of every flow run: one MLflow run (FAILED with the error if the body raises), and recovery.
+
+    Before it starts, the runs of processes on this machine that died without ending (kill -9, OOM) are
+    marked: MLflow KILLED with the tag `rubricate.end_reason`, Prefect Crashed. While it runs, a lease in
+    <data_dir>/runs says which process runs it, and Prefect's temporary server is tied to this process.
+    """
+    from prefect.runtime import flow_run
+
+    prefect_id = flow_run.get_id() or ""
+    stop_temporary_server_with_this_process()
+    logger = run_logger()
+    reaped = reap_stale_runs(cfg)
+    for lease in reaped:
+        logger.warning("marked the run of a dead process as killed: %s (MLflow %s, Prefect %s)", lease.describe(),
+                       lease.mlflow_run_id or "-", lease.prefect_flow_run_id or "-")
+    crash_prefect_runs(reaped)
+    all_tags = {"prefect.flow_run_id": prefect_id, **(tags or {})}
+    with hold_lease(cfg, flow_name, prefect_id) as lease, track_run(cfg, flow_name, run_name=run_name, tags=all_tags, extra_params=extra_params) as tracker:
+        lease.attach(tracker.run_id, cfg.tracking_uri() if tracker.enabled else None)
+        yield tracker
