@@ -48,7 +48,8 @@ def stop_temporary_server_with_this_process() -> None:
 
     from rubricate.processes import stop_with_parent
 
-    for server in list(SubprocessASGIServer._instances.values()):
+    # `_instances` is Prefect's registry of the temporary servers it started (prefect 3.8.8); absent, nothing to tie.
+    for server in list(getattr(SubprocessASGIServer, "_instances", {}).values()):
         if server.running and server.server_process is not None and server.server_process.poll() is None:
             stop_with_parent(server.server_process.pid)
 

@@ -39,3 +39,20 @@ def test_pull_step_uses_working_directory_not_git():
     doc = yaml.safe_load((REPO / "prefect.yaml").read_text())
     steps = [next(iter(s)) for s in doc["pull"]]
     assert steps == ["prefect.deployments.steps.set_working_directory"]
+
+
+def test_flows_take_a_config_path_never_config_values(monkeypatch):
+    """Prefect stores every flow-run parameter in its database: a flow takes the config's path, not its values
+    (which could carry a secret), and no parameter is named like a secret (issue 10, item 15)."""
+    from prefect.flows import load_flow_from_entrypoint
+
+    from rubricate.secrets import is_secret_name
+
+    monkeypatch.chdir(REPO)
+    for dep in _deployments():
+        flow = load_flow_from_entrypoint(str(REPO / dep["entrypoint"]), use_placeholder_flow=False)
+        params = inspect.signature(flow.fn).parameters
+        assert "config_path" in params, dep["name"]
+        for name, param in params.items():
+            assert not is_secret_name(name), f"{flow.name}: parameter {name} would store a secret in Prefect's database"
+            assert "Config" not in str(param.annotation), f"{flow.name}: parameter {name} passes config values to Prefect"
