@@ -44,6 +44,10 @@ def stop_temporary_server_with_this_process() -> None:
     Prefect stops it at exit, but a process killed with SIGKILL runs no exit handler and the server lives on,
     orphaned. A watchdog (rubricate.processes) stops it once this process is gone.
     """
+    import sys
+
+    if "prefect.server.api.server" not in sys.modules:  # this process started no temporary server (a worker's run)
+        return
     from prefect.server.api.server import SubprocessASGIServer
 
     from rubricate.processes import stop_with_parent
