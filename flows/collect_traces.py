@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
-from tasks.common import tracked_flow_run
+from tasks.common import start_temporary_server, tracked_flow_run
 from tasks.collect import ingest_problems, sample_responses, store_rollouts
 
 
@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         load_config(args.config)
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = collect_traces(config_path=args.config, source=args.source, limit=args.limit)
     except RubricateError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -16,7 +16,7 @@ from prefect.runtime import flow_run
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.rewards.rule import rule_markdown
-from tasks.common import tracked_flow_run
+from tasks.common import start_temporary_server, tracked_flow_run
 from tasks.rewards import compute_reward_set, export_reward_set
 
 
@@ -51,6 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         load_config(args.config)  # fail fast with a clear message before Prefect starts
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = export_rewards(
             config_path=args.config, out_dir=args.out_dir, judge_id=args.judge_id, rubric_version=args.rubric_version, datasets=args.datasets
         )

@@ -19,7 +19,7 @@ from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.evaluate import judges_markdown
 from rubricate.judge.factory import resolve_kind
-from tasks.common import tracked_flow_run
+from tasks.common import start_temporary_server, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
 
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         load_config(args.config)
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = judge_eval(config_path=args.config, judges=args.judges, datasets=args.datasets, gold_fraction=args.gold_fraction,
                             limit=args.limit, rubric_path=args.rubric_path, rubric_version=args.rubric_version)
     except RubricateError as exc:

@@ -15,7 +15,7 @@ from prefect.runtime import flow_run
 
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
-from tasks.common import tracked_flow_run
+from tasks.common import start_temporary_server, tracked_flow_run
 from tasks.ingest import ingest
 from tasks.llm_verify import llm_verify_rejections
 from tasks.report import summarize
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)  # fail fast with a clear message before Prefect starts
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = pipeline(config_path=args.config, sources=args.sources)
     except RubricateError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -22,7 +22,7 @@ from prefect.runtime import flow_run
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.rewards.experiment import HEADLINE, comparison_markdown
-from tasks.common import run_logger, tracked_flow_run
+from tasks.common import run_logger, start_temporary_server, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 from tasks.rewards import score_reward_held_out, score_rules_held_out
 from tasks.verify import verify_answers
@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         load_config(args.config)
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = reward_experiment(config_path=args.config, datasets=args.datasets, gold_fraction=args.gold_fraction,
                                    limit=args.limit, split_seed=args.split_seed, rubric_path=args.rubric_path)
     except RubricateError as exc:

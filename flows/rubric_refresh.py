@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.rubric.config import with_overrides
-from tasks.common import tracked_flow_run
+from tasks.common import start_temporary_server, tracked_flow_run
 from tasks.rubric import build_rubric, describe_errors, embed_descriptions, report_rubric
 
 
@@ -108,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         refresh_config(args.config, domain=args.domain, datasets=args.datasets)  # fail fast before Prefect starts
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = rubric_refresh(
             config_path=args.config, domain=args.domain, datasets=args.datasets, source=args.source, reduce=args.reduce,
             min_cluster_size=args.min_cluster_size, embedder=args.embedder, namer=args.namer, force=args.force,

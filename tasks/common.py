@@ -58,6 +58,30 @@ def stop_temporary_server_with_this_process() -> None:
             stop_with_parent(server.server_process.pid)
 
 
+def start_temporary_server() -> None:
+    """Start Prefect's temporary API server now (when no PREFECT_API_URL is set), one process at a time.
+
+    Called by each flow's command line before the flow: two first runs on a fresh PREFECT_HOME otherwise start
+    two servers that migrate one SQLite database at once and break it (`no such column ...`, alembic
+    `expected to match one row`). A file lock in PREFECT_HOME serialises the start; the flow then reuses this
+    server (Prefect keeps one per process), and it is tied to this process's life from the start.
+    """
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME
+
+    from rubricate.locks import file_lock
+
+    if PREFECT_API_URL.value():
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    home = Path(PREFECT_HOME.value())
+    with file_lock(home / "temporary-server.lock", what="start of Prefect's temporary server"):
+        SubprocessASGIServer().start()
+    stop_temporary_server_with_this_process()
+
+
 def crash_prefect_runs(leases: list[Lease]) -> None:
     """Set the Prefect flow run of each dead process's lease to Crashed (if it is not already final)."""
     from uuid import UUID

@@ -178,3 +178,34 @@ def test_two_flows_on_one_store_queue_instead_of_failing(tmp_path: Path):
     assert sorted(r.info.status for r in runs) == ["FINISHED", "FINISHED"]
     # The store was held by this test, then by one flow: the other one's log names who it waited for.
     assert any(f"held by PID {os.getpid()}" in log.read_text() for log in logs)
+
+
+_START_SERVER = """
+import sys, time
+from pathlib import Path
+import httpx
+from prefect.server.api.server import SubprocessASGIServer
+from tasks.common import start_temporary_server
+go = Path(sys.argv[1])
+while not go.exists():  # every process starts its server at the same moment
+    time.sleep(0.01)
+start_temporary_server()
+print("STATUS", httpx.post(f"{SubprocessASGIServer().api_url}/flows/", json={"name": "x"}).status_code, flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_first_runs_on_a_fresh_prefect_home_do_not_race(tmp_path: Path):
+    """Three flows starting at once on an empty PREFECT_HOME: Prefect's temporary servers migrated one SQLite file
+    together (`no such column: flow_runner_type`, alembic `expected to match one row`); now one starts at a time."""
+    data, go = tmp_path / "data", tmp_path / "go"
+    (data / "prefect").mkdir(parents=True)
+    procs = [subprocess.Popen([sys.executable, "-c", _START_SERVER, str(go)], cwd=REPO, env=_env(data),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    time.sleep(8)  # let each import Prefect and wait at the start line (the race needs them together)
+    go.touch()
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(o[-2000:] for o in outs)
+    for out in outs:
+        assert "Error" not in out and "Traceback" not in out, out[-3000:]
+        assert "STATUS 20" in out
