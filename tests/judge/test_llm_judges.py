@@ -155,3 +155,38 @@ def test_thinking_that_contains_a_verdict_is_never_parsed(sim_server):
     [v] = PlainJudge(get_backend(llm_cfg(sim_server))).judge([arithmetic_traces(2)[1]])
     assert v.verdict == "incorrect"
 
+
+def test_an_incomplete_check_is_re_asked_then_an_error_never_a_pass(sim_server, rubric):
+    """Every selected item needs a decision: an empty list, a left-out item or an item that was not selected
+    is a failed check (re-asked, then an error row), never `correct`."""
+    checks = {
+        "Problem 0:": [{"items": []}],  # no decision at all
+        "Problem 1:": [{"items": [{"item_id": "arith", "present": False, "step": None, "evidence": ""}]}],  # cond left out
+        "Problem 2:": [{"items": [{"item_id": "arith", "present": False, "step": None, "evidence": ""},
+                                  {"item_id": "cond", "present": False, "step": None, "evidence": ""}]}],  # cond was not selected
+        # incomplete once, complete on the re-ask: judged normally
+        "Problem 3:": [{"items": []}, {"items": [{"item_id": "arith", "present": False, "step": None, "evidence": ""},
+                                                  {"item_id": "cond", "present": False, "step": None, "evidence": ""}]}],
+    }
+    seen: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def script(body, n):
+        text = user_text(body)
+        problem = next(p for p in checks if p in text)
+        if "first pass" in body["messages"][0]["content"]:
+            return Reply(content=json.dumps({"selected": ["arith"] if problem == "Problem 2:" else ["arith", "cond"]}))
+        with lock:
+            k = seen.get(problem, 0)
+            seen[problem] = k + 1
+        answers = checks[problem]
+        return Reply(content=json.dumps(answers[min(k, len(answers) - 1)]))
+
+    sim_server.script = script
+    verdicts = RubricJudge(get_backend(llm_cfg(sim_server)), rubric, max_parse_retries=1).judge(arithmetic_traces(4))
+    for v, why in zip(verdicts[:3], ("no decision", "cond", "not selected")):
+        assert v.verdict == "error" and v.error_stage == "check", v
+        assert why in v.error
+    assert seen == {"Problem 0:": 2, "Problem 1:": 2, "Problem 2:": 2, "Problem 3:": 2}  # each check asked twice
+    assert verdicts[3].verdict == "correct" and {i["item_id"] for i in verdicts[3].items} == {"arith", "cond"}
+
