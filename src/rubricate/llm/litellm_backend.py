@@ -14,6 +14,9 @@ import os
 import random
 import threading
 import time
+from collections.abc import Mapping
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Sequence
 
 from rubricate.errors import ConfigError
@@ -62,14 +65,44 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RETRY_TYPES)
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+def retry_after_s(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a `Retry-After` value asks for: delta-seconds or an HTTP date (RFC 9110); None if unreadable."""
+    if value is None:
         return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is GMT by definition
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return seconds if seconds >= 0 and seconds == seconds else None  # negative or NaN: not a hint
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    if isinstance(headers, Mapping) and not hasattr(headers, "get_list"):  # a plain dict: keys keep their case
+        return next((str(v) for k, v in headers.items() if str(k).lower() == name), None)
+    value = headers.get(name)  # httpx.Headers: case-insensitive
+    return None if value is None else str(value)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The server's wait hint. litellm keeps the response headers in `litellm_response_headers` (its own
+    exceptions often carry a synthetic `response` without them); `retry-after-ms` is more precise."""
+    for headers in (getattr(exc, "litellm_response_headers", None), getattr(getattr(exc, "response", None), "headers", None)):
+        millis = retry_after_s(_header(headers, "retry-after-ms"))
+        if millis is not None:
+            return millis / 1000.0
+        seconds = retry_after_s(_header(headers, "retry-after"))
+        if seconds is not None:
+            return seconds
+    return None
 
 
 class LiteLLMBackend:
