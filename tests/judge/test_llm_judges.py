@@ -190,3 +190,43 @@ def test_an_incomplete_check_is_re_asked_then_an_error_never_a_pass(sim_server, 
     assert seen == {"Problem 0:": 2, "Problem 1:": 2, "Problem 2:": 2, "Problem 3:": 2}  # each check asked twice
     assert verdicts[3].verdict == "correct" and {i["item_id"] for i in verdicts[3].items} == {"arith", "cond"}
 
+
+def test_a_dead_server_costs_one_retry_budget_not_retries_times_re_asks(sim_server):
+    """llm.max_retries 2 and judge.max_parse_retries 2 against a server that always fails: 3 requests, not 9,
+    and the stored count says what the server saw."""
+    sim_server.script = lambda body, n: Reply(status=500)
+    judge = PlainJudge(get_backend(llm_cfg(sim_server, max_retries=2)), max_parse_retries=2)
+    [v] = judge.judge(arithmetic_traces(1))
+    assert v.verdict == "error" and "500" in v.error
+    assert sim_server.n_requests == 3
+    assert v.attempts == 3
+
+
+def test_transport_retries_and_re_asks_share_one_budget_and_the_count_is_true(sim_server):
+    """Rate limit, nonsense, 503, nonsense, then 500s: the transport retries are one budget across the
+    re-asks, so the question ends after 1 + max_retries + max_parse_retries requests, and `attempts` counts them."""
+    script = {1: Reply(status=429, headers={"Retry-After": "0"}), 2: Reply(content="not json"), 3: Reply(status=503), 4: Reply(content="not json")}
+    sim_server.script = lambda body, n: script.get(n + 1, Reply(status=500))
+    judge = PlainJudge(get_backend(llm_cfg(sim_server, max_retries=2)), max_parse_retries=2)
+    [v] = judge.judge(arithmetic_traces(1))
+    assert v.verdict == "error"
+    assert sim_server.n_requests == 1 + 2 + 2
+    assert v.attempts == sim_server.n_requests
+
+
+def test_attempts_count_requests_across_both_passes(sim_server, rubric):
+    calls = {"n": 0}
+    lock = threading.Lock()
+
+    def script(body, n):
+        if "first pass" in body["messages"][0]["content"]:
+            with lock:
+                calls["n"] += 1
+                if calls["n"] == 1:
+                    return Reply(status=503)  # one transport retry in the selection pass
+        return Reply(content=judge_answer(body))
+
+    sim_server.script = script
+    [v] = RubricJudge(get_backend(llm_cfg(sim_server, max_retries=2)), rubric).judge([arithmetic_traces(2)[1]])
+    assert v.verdict == "incorrect"
+    assert sim_server.n_requests == 3 and v.attempts == 3  # selection (2 requests) + check (1)

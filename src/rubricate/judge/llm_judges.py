@@ -26,7 +26,8 @@ from rubricate.rubric.model import Rubric
 
 
 def _usage(o: Outcome[Any]) -> dict[str, Any]:
-    return {"attempts": o.attempts, "prompt_tokens": o.prompt_tokens, "completion_tokens": o.completion_tokens, "cost_usd": o.cost_usd}
+    # `attempts` is stored as the HTTP requests the verdict took (transport retries included), not the asks.
+    return {"attempts": o.requests, "prompt_tokens": o.prompt_tokens, "completion_tokens": o.completion_tokens, "cost_usd": o.cost_usd}
 
 
 def render_rubric(rubric: Rubric) -> str:

@@ -182,7 +182,8 @@ class LiteLLMBackend:
     async def _one(self, request: LLMRequest, gate: asyncio.Semaphore) -> LLMResponse:
         kwargs = self._kwargs(request)
         last: BaseException | None = None
-        for attempt in range(self.cfg.max_retries + 1):
+        retries = max(0, self.cfg.max_retries - request.retries_used)  # one budget per question, shared with its re-asks
+        for attempt in range(retries + 1):
             async with gate:  # the slot is released while backing off, so others keep the server busy
                 t0 = time.perf_counter()
                 try:
@@ -190,7 +191,7 @@ class LiteLLMBackend:
                     return self._to_response(request, resp, attempt + 1, time.perf_counter() - t0)
                 except Exception as exc:  # every failure becomes data; the loop decides whether to retry
                     last = exc
-            if not is_retryable(last) or attempt == self.cfg.max_retries:
+            if not is_retryable(last) or attempt == retries:
                 break
             await asyncio.sleep(self.backoff_s(attempt, last))
         assert last is not None
@@ -199,7 +200,7 @@ class LiteLLMBackend:
         return LLMResponse(
             key=request.key, text=None,
             error=f"{type(last).__name__}{f' {status}' if status else ''} after {tries} attempt(s): {str(last)[:500]}",
-            raw={"attempts": tries, "status_code": status},
+            raw={"attempts": tries, "status_code": status, "gave_up": True},  # retries spent (or pointless): do not re-ask
         )
 
     async def _all(self, requests: Sequence[LLMRequest], progress: ProgressFn | None, on_response: OnResponse | None) -> list[LLMResponse]:
