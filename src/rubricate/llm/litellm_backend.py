@@ -53,6 +53,36 @@ _NO_RETRY_TYPES: tuple[type[BaseException], ...] = (
 )
 
 OnResponse = Callable[[int, LLMResponse], None]
+Flush = Callable[[], None]  # writes every answer handed to on_response so far (blocking)
+
+
+class _WriteBarrier:
+    """No request is sent while an answer received before it is still unwritten.
+
+    `flush` (a blocking write) runs in a thread so answers keep arriving meanwhile; one flush at a time,
+    and each writes everything that arrived before it started (group commit). A process killed at any
+    moment has therefore lost only the answers of requests in flight: at most `max_concurrency`.
+    """
+
+    def __init__(self, flush: Flush) -> None:
+        self.flush = flush
+        self.received = 0  # answers handed to on_response (counted on the event loop)
+        self.written = 0  # of those, how many a finished flush covered
+        self.running: asyncio.Future[None] | None = None
+
+    async def _flush(self, upto: int) -> None:
+        try:
+            await asyncio.to_thread(self.flush)
+            self.written = max(self.written, upto)
+        finally:
+            self.running = None
+
+    async def wait(self) -> None:
+        target = self.received
+        while self.written < target:
+            if self.running is None:
+                self.running = asyncio.ensure_future(self._flush(self.received))
+            await asyncio.shield(self.running)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -179,12 +209,14 @@ class LiteLLMBackend:
             cost_usd=cost, raw=raw,
         )
 
-    async def _one(self, request: LLMRequest, gate: asyncio.Semaphore) -> LLMResponse:
+    async def _one(self, request: LLMRequest, gate: asyncio.Semaphore, barrier: _WriteBarrier | None = None) -> LLMResponse:
         kwargs = self._kwargs(request)
         last: BaseException | None = None
         retries = max(0, self.cfg.max_retries - request.retries_used)  # one budget per question, shared with its re-asks
         for attempt in range(retries + 1):
             async with gate:  # the slot is released while backing off, so others keep the server busy
+                if barrier is not None:
+                    await barrier.wait()
                 t0 = time.perf_counter()
                 try:
                     resp = await litellm.acompletion(**kwargs)
@@ -203,29 +235,40 @@ class LiteLLMBackend:
             raw={"attempts": tries, "status_code": status, "gave_up": True},  # retries spent (or pointless): do not re-ask
         )
 
-    async def _all(self, requests: Sequence[LLMRequest], progress: ProgressFn | None, on_response: OnResponse | None) -> list[LLMResponse]:
+    async def _all(
+        self, requests: Sequence[LLMRequest], progress: ProgressFn | None, on_response: OnResponse | None, flush: Flush | None
+    ) -> list[LLMResponse]:
         gate = asyncio.Semaphore(self.cfg.max_concurrency)
+        barrier = _WriteBarrier(flush) if flush is not None and on_response is not None else None
         out: list[LLMResponse | None] = [None] * len(requests)
         done = 0
 
         async def run(i: int, request: LLMRequest) -> None:
             nonlocal done
-            resp = await self._one(request, gate)
+            resp = await self._one(request, gate, barrier)
             out[i] = resp
             done += 1
             if on_response:
-                on_response(i, resp)
+                on_response(i, resp)  # no await since the answer came: no other request can go out before this
+                if barrier is not None:
+                    barrier.received += 1
             if progress and (done % 50 == 0 or done == len(requests)):
                 progress(done, len(requests))
 
         await asyncio.gather(*(run(i, r) for i, r in enumerate(requests)))
         return [r for r in out if r is not None]
 
-    def complete(self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None) -> list[LLMResponse]:
-        """One response per request, in order. Safe to call from code that already runs an event loop."""
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None,
+        flush: Flush | None = None,
+    ) -> list[LLMResponse]:
+        """One response per request, in order. Safe to call from code that already runs an event loop.
+
+        `on_response(i, response)` sees each answer as it arrives; with `flush` too (the response cache's
+        writer), every answer received is written before the next request is sent."""
         if not requests:
             return []
-        coro_factory = lambda: self._all(requests, progress, on_response)  # noqa: E731
+        coro_factory = lambda: self._all(requests, progress, on_response, flush)  # noqa: E731
         try:
             asyncio.get_running_loop()
         except RuntimeError:
