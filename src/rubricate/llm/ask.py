@@ -81,7 +81,7 @@ def ask_with_retries(
     One budget per question: a re-ask carries the transport retries already spent (`retries_used`), so a
     backend retries only what is left of llm.max_retries, and a request the backend gave up on (retries
     spent, or an error no retry fixes) is not re-asked. A question thus sends at most
-    1 + llm.max_retries + max_retries requests, never their product.
+    1 + llm.max_retries + max_retries (the re-asks here) requests, never their product.
     """
     outcomes: list[Outcome[R]] = [Outcome() for _ in subjects]
     pending = list(range(len(subjects)))
