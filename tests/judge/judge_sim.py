@@ -2,6 +2,11 @@
 follows instructions it finds OUTSIDE a properly fenced block (as a model that respects fences would, and
 as any model would when the prompt does not fence the trace at all).
 
+It reads as a model does, not as a regex: what it sees is the text after `perceive` (invisible characters
+gone, Unicode tag characters read as the ASCII they encode, full-width and look-alike letters read as
+the letters they imitate), and the fence ends at the first END marker it sees, whatever its id (a model
+does not check hashes). So a disguised fake end marker inside the trace fools it, as it would a model.
+
 Truth: a step is wrong when it states `a + b = c` (or -, *, x) and the arithmetic is false. The rubric has
 an item "arith" that catches exactly that; other items are never present.
 """
@@ -10,24 +15,42 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from fractions import Fraction
 from typing import Any
 
 from rubricate.llm.stub_server import Reply, system_text, user_text
 
-_FENCE = re.compile(r"<<<UNTRUSTED (\w+)>>>\n(.*?)\n<<<END UNTRUSTED \1>>>", re.DOTALL)
+_BEGIN = re.compile(r"<<<UNTRUSTED (\w+)>>>\n")
+_END = re.compile(r"\n?<<<\s*END\s+UNTRUSTED\b[^\n>]*(?:>>>)?", re.IGNORECASE)
+# Look-alikes the tests disguise markers with (chosen here, independently of rubricate's own table).
+_LOOKALIKE = str.maketrans({"\u2039": "<", "\u203a": ">", "\u00ab": "<<", "\u0415": "E", "\u0422": "T", "\u0405": "S",
+                            "\u039d": "N", "\u0395": "E", "\u03a4": "T", "\u13a0": "D", "\u0435": "e", "\u0455": "s"})
 _STEP = re.compile(r"\[step (\d+)\] (.*?)(?=\n\n\[step \d+\] |\n<<<|\Z)", re.DOTALL)
 _ARITH = re.compile(r"(\d+)\s*([-+*x])\s*(\d+)\s*=\s*(\d+)")
 _JSON = re.compile(r"\{[^{}]*\"(?:verdict|selected|items|equivalent)\"[^{}]*\}")
 ARITH_ITEM = "arith"
 
 
+def perceive(text: str) -> str:
+    """The text as a model reads it."""
+    text = "".join(chr(ord(c) - 0xE0000) if 0xE0020 <= ord(c) <= 0xE007E else c for c in text)  # tag characters
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cf", "Mn"))
+    return text.translate(_LOOKALIKE)
+
+
 def split_fence(text: str) -> tuple[str, str]:
-    """(inside the first well-formed fence, everything outside it). No fence: everything is outside."""
-    m = _FENCE.search(text)
-    if not m:
+    """(inside the first fence, everything outside it), as perceived. No fence: everything is outside.
+    The fence runs from a begin marker to the first END marker seen after it, whatever that marker's id."""
+    text = perceive(text)
+    begin = _BEGIN.search(text)
+    if not begin:
         return text, text
-    return m.group(2), text[: m.start()] + text[m.end() :]
+    end = _END.search(text, begin.end())
+    if not end:
+        return text[begin.end() :], text[: begin.start()]
+    return text[begin.end() : end.start()], text[: begin.start()] + text[end.end() :]
 
 
 def first_wrong_step(text: str) -> tuple[int, str] | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from email.utils import formatdate
 
 from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest
@@ -123,3 +125,45 @@ def test_cost_comes_from_the_local_cost_map(server):
     assert r.cost_usd > 0 and "cost_unknown" not in r.raw
     [u] = get_backend(litellm_cfg(server, model="openai/not-a-priced-model")).complete([req("x")])
     assert u.cost_usd == 0 and u.raw["cost_unknown"]
+
+
+def _rate_limited_once(server, retry_after: str) -> list[float]:
+    """Answer 429 with `retry_after` to the first request, then 200; return when each request reached the server."""
+    arrivals: list[float] = []
+
+    def script(body, n):
+        arrivals.append(time.monotonic())
+        if n == 0:
+            return Reply(status=429, headers={"Retry-After": retry_after})
+        return Reply(content="fine")
+
+    server.script = script
+    return arrivals
+
+
+def test_retry_after_in_seconds_is_waited_for(server):
+    arrivals = _rate_limited_once(server, "2")
+    backend = get_backend(litellm_cfg(server, max_retries=2, retry_base_s=0.01, retry_max_s=30))
+    [r] = backend.complete([req("x")])
+    assert r.ok and r.raw["attempts"] == 2 and server.n_requests == 2
+    # measured at the server; a generous lower bound (the server asked for 2 s), not a speed assertion
+    assert arrivals[1] - arrivals[0] >= 1.8
+
+
+def test_retry_after_as_an_http_date_is_waited_for(server):
+    # three seconds ahead, written with whole seconds: the wait asked for is between 2 and 3 s
+    arrivals = _rate_limited_once(server, formatdate(time.time() + 3, usegmt=True))
+    [r] = get_backend(litellm_cfg(server, max_retries=2, retry_base_s=0.01, retry_max_s=30)).complete([req("x")])
+    assert r.ok and server.n_requests == 2
+    assert arrivals[1] - arrivals[0] >= 1.5
+
+
+def test_retry_after_values_are_parsed():
+    from rubricate.llm.litellm_backend import retry_after_s
+
+    now = time.time()
+    assert retry_after_s("2") == 2.0
+    assert retry_after_s(" 1.5 ") == 1.5
+    assert retry_after_s(formatdate(now - 60, usegmt=True)) == 0.0  # a date in the past: go now
+    assert 9 <= retry_after_s(formatdate(now + 10, usegmt=True), now=now) <= 10  # type: ignore[operator]
+    assert retry_after_s("soon") is None and retry_after_s(None) is None and retry_after_s("-3") is None

@@ -26,7 +26,8 @@ from rubricate.rubric.model import Rubric
 
 
 def _usage(o: Outcome[Any]) -> dict[str, Any]:
-    return {"attempts": o.attempts, "prompt_tokens": o.prompt_tokens, "completion_tokens": o.completion_tokens, "cost_usd": o.cost_usd}
+    # `attempts` is stored as the HTTP requests the verdict took (transport retries included), not the asks.
+    return {"attempts": o.requests, "prompt_tokens": o.prompt_tokens, "completion_tokens": o.completion_tokens, "cost_usd": o.cost_usd}
 
 
 def render_rubric(rubric: Rubric) -> str:
@@ -119,7 +120,7 @@ class RubricJudge(_LLMJudgeBase):
         )
         to_check = [(t, s.value) for t, s in zip(traces, selections) if s.value]
         checks = ask_with_retries(
-            self.backend, to_check, self._build_check, lambda sub, r: parse_check(r.text, self._ids, sub[0].steps), self.max_parse_retries
+            self.backend, to_check, self._build_check, lambda sub, r: parse_check(r.text, self._ids, sub[0].steps, sub[1]), self.max_parse_retries
         )
         check_by_trace = {sub[0].trace_id: c for sub, c in zip(to_check, checks)}
         verdicts = []

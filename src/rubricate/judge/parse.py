@@ -8,7 +8,7 @@ rubric item ids and step numbers outside the trace are failures, not quietly dro
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Sequence
 
 from rubricate.llm.ask import ParseFailure, extract_json
 
@@ -66,12 +66,17 @@ def _normal(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def parse_check(text: str | None, item_ids: set[str], steps: tuple[str, ...]) -> list[dict[str, Any]] | ParseFailure:
-    """[{item_id, present, step, evidence, evidence_found}] of the checking pass.
+def parse_check(
+    text: str | None, item_ids: set[str], steps: tuple[str, ...], selected: Sequence[str]
+) -> list[dict[str, Any]] | ParseFailure:
+    """[{item_id, present, step, evidence, evidence_found}] of the checking pass, in the order of `selected`.
 
-    Every item must be one of the rubric's; a present item must name a step of the trace. Whether the
-    evidence quote really occurs in that step is recorded (`evidence_found`), not enforced: models
-    paraphrase, and a missing quote is worth seeing, not worth discarding the verdict.
+    The check must decide every selected item exactly once and nothing else: an item left out, one that
+    was not selected or two contradicting decisions are failures (re-asked, then an error row), because
+    an undecided item read as "absent" would turn an incomplete answer into a pass. Every item must be
+    one of the rubric's; a present item must name a step of the trace. Whether the evidence quote really
+    occurs in that step is recorded (`evidence_found`), not enforced: models paraphrase, and a missing
+    quote is worth seeing, not worth discarding the verdict.
     """
     obj = extract_json(text)
     if isinstance(obj, ParseFailure):
@@ -79,6 +84,7 @@ def parse_check(text: str | None, item_ids: set[str], steps: tuple[str, ...]) ->
     raw_items = obj.get("items")
     if not isinstance(raw_items, list):
         return ParseFailure(f"'items' must be a list, got {type(raw_items).__name__}")
+    wanted = list(dict.fromkeys(selected))
     out: dict[str, dict[str, Any]] = {}
     for raw in raw_items:
         if not isinstance(raw, dict):
@@ -86,6 +92,8 @@ def parse_check(text: str | None, item_ids: set[str], steps: tuple[str, ...]) ->
         item_id = raw.get("item_id")
         if item_id not in item_ids:
             return ParseFailure(f"check names an item the rubric does not have: {item_id!r}")
+        if item_id not in wanted:
+            return ParseFailure(f"check decides item {item_id!r}, which was not selected (selected: {', '.join(selected)})")
         present = raw.get("present")
         if not isinstance(present, bool):
             return ParseFailure(f"'present' of {item_id} must be true or false, got {present!r}")
@@ -101,8 +109,17 @@ def parse_check(text: str | None, item_ids: set[str], steps: tuple[str, ...]) ->
                 return ParseFailure(f"item {item_id} is present but names no step")
             step = parsed
         found = bool(present and evidence.strip() and _normal(evidence) in _normal(steps[step])) if step is not None else None
-        out[str(item_id)] = {"item_id": item_id, "present": present, "step": step, "evidence": evidence[:500], "evidence_found": found}
-    return list(out.values())
+        decision = {"item_id": item_id, "present": present, "step": step, "evidence": evidence[:500], "evidence_found": found}
+        earlier = out.get(str(item_id))
+        if earlier is not None and (earlier["present"], earlier["step"]) != (present, step):
+            return ParseFailure(f"check decides item {item_id!r} twice, differently")
+        out.setdefault(str(item_id), decision)
+    if not out:
+        return ParseFailure(f"check gives no decision; every selected item needs one ({', '.join(selected)})")
+    missing = [i for i in wanted if i not in out]
+    if missing:
+        return ParseFailure(f"check gives no decision for selected item(s) {', '.join(missing)}; every selected item needs one")
+    return [out[i] for i in wanted]
 
 
 # -- JSON schemas for structured output (vLLM guided decoding, OpenAI strict mode) ----------------

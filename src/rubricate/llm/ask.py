@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse, ProgressFn
@@ -54,7 +54,11 @@ def extract_json(text: str | None) -> dict[str, Any] | ParseFailure:
 class Outcome(Generic[R]):
     value: R | None = None
     error: str | None = None
-    attempts: int = 0
+    attempts: int = 0  # answers asked for (the first ask and the re-asks)
+    # HTTP requests behind those answers, transport retries included; a cached answer counts the requests
+    # that first produced it, so the number is the same on a rerun.
+    requests: int = 0
+    retries_used: int = 0  # transport retries spent so far: the re-asks share one budget with them
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -73,18 +77,26 @@ def ask_with_retries(
 
     `build(subject, attempt)` makes the request; re-asks carry `sample_index = attempt` so they are new
     cache entries (and new samples), not the cached failure again.
+
+    One budget per question: a re-ask carries the transport retries already spent (`retries_used`), so a
+    backend retries only what is left of llm.max_retries, and a request the backend gave up on (retries
+    spent, or an error no retry fixes) is not re-asked. A question thus sends at most
+    1 + llm.max_retries + max_retries (the re-asks here) requests, never their product.
     """
     outcomes: list[Outcome[R]] = [Outcome() for _ in subjects]
     pending = list(range(len(subjects)))
     for attempt in range(max_retries + 1):
         if not pending:
             break
-        requests = [build(subjects[i], attempt) for i in pending]
+        requests = [_with_budget(build(subjects[i], attempt), outcomes[i].retries_used) for i in pending]
         responses = backend.complete(requests, progress=progress if attempt == 0 else None)
         still: list[int] = []
         for i, resp in zip(pending, responses):
             out = outcomes[i]
             out.attempts += 1
+            sent = max(1, int(resp.raw.get("attempts") or 1))
+            out.requests += sent
+            out.retries_used += sent - 1
             out.prompt_tokens += resp.prompt_tokens
             out.completion_tokens += resp.completion_tokens
             out.cost_usd += resp.cost_usd
@@ -92,7 +104,8 @@ def ask_with_retries(
                 out.reasoning.append(resp.reasoning)
             if not resp.ok:
                 out.error = f"llm error: {resp.error}"
-                still.append(i)
+                if not resp.raw.get("gave_up"):  # e.g. an empty answer: another sample may do
+                    still.append(i)
                 continue
             parsed = parse(subjects[i], resp)
             if isinstance(parsed, ParseFailure):
@@ -102,3 +115,7 @@ def ask_with_retries(
                 out.value, out.error = parsed, None
         pending = still
     return outcomes
+
+
+def _with_budget(request: LLMRequest, retries_used: int) -> LLMRequest:
+    return replace(request, retries_used=retries_used) if retries_used else request

@@ -59,6 +59,9 @@ class LLMRequest:
     temperature: float | None = None
     prompt_id: str = ""  # hash of the prompt template file, stored with every result
     sample_index: int = 0  # k-th sample of the same prompt (k responses per problem; a retry): part of the cache key and the seed
+    # Transport retries (timeouts, 429, 5xx) already spent on this question by earlier asks: a backend that
+    # retries allows only what is left of llm.max_retries, so re-asks never multiply the retry budget.
+    retries_used: int = 0
 
 
 @dataclass

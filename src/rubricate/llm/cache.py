@@ -2,8 +2,11 @@
 
 The key is a hash of (backend, model, messages, response schema, sampling parameters, sample index); the
 messages carry the prompt template's text, so a changed prompt is a new key. Responses are written while
-the batch is still running (every `flush_every` answers or `flush_s` seconds), so a run killed half way
-keeps what it had paid for. Errors are not cached: they are asked again next time.
+the batch is still running. A backend that sends requests one by one (litellm) is handed the writer's
+`flush` and writes every answer it received before it sends the next request, so a run killed with
+SIGKILL loses only the answers in flight (at most `llm.max_concurrency`); a batch backend (vllm_batch)
+hands over whole batches, written every `flush_every` answers. Errors are not cached: they are asked
+again next time.
 """
 
 from __future__ import annotations
@@ -61,30 +64,38 @@ class ResponseCache:
 
 
 class _Writer:
-    """Buffers successful responses and writes them in small batches while a backend is still working."""
+    """Buffers successful responses and writes them in batches while a backend is still working.
+
+    `__call__` runs on the backend's thread and only buffers (a write every `flush_every` answers or
+    `flush_s` seconds at the latest); `flush` may run in another thread, one at a time, and writes all
+    that is buffered when it starts.
+    """
 
     def __init__(self, cache: ResponseCache, rows_for: Callable[[int, LLMResponse], dict[str, Any]], flush_every: int, flush_s: float) -> None:
         self.cache, self.rows_for, self.flush_every, self.flush_s = cache, rows_for, flush_every, flush_s
         self.buffer: list[dict[str, Any]] = []
         self.last = time.monotonic()
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # guards the buffer
+        self.writing = threading.Lock()  # one write at a time, in order
 
     def __call__(self, index: int, response: LLMResponse) -> None:
         if not response.ok:
             return
         with self.lock:
             self.buffer.append(self.rows_for(index, response))
-            if len(self.buffer) >= self.flush_every or time.monotonic() - self.last >= self.flush_s:
-                self._flush()
+            due = len(self.buffer) >= self.flush_every or time.monotonic() - self.last >= self.flush_s
+        if due:
+            self.flush()
 
-    def _flush(self) -> None:
-        rows, self.buffer = self.buffer, []
-        self.last = time.monotonic()
-        self.cache.put(rows)
+    def flush(self) -> None:
+        with self.writing:
+            with self.lock:
+                rows, self.buffer = self.buffer, []
+                self.last = time.monotonic()
+            self.cache.put(rows)
 
     def close(self) -> None:
-        with self.lock:
-            self._flush()
+        self.flush()
 
 
 class CachedBackend:
@@ -160,9 +171,13 @@ def _copy_as_cached(resp: LLMResponse, key: str) -> LLMResponse:
     return LLMResponse(key=key, text=resp.text, reasoning=resp.reasoning, error=resp.error, cached=resp.ok, raw=dict(resp.raw))
 
 
-def _complete_with_callback(backend: Any, requests: list[LLMRequest], progress: ProgressFn | None, on_response: OnResponse) -> list[LLMResponse]:
-    """Call `backend.complete` with a per-response callback when it takes one (litellm, vllm_batch)."""
-    if "on_response" in inspect.signature(backend.complete).parameters:
+def _complete_with_callback(backend: Any, requests: list[LLMRequest], progress: ProgressFn | None, on_response: _Writer) -> list[LLMResponse]:
+    """Call `backend.complete` with a per-response callback when it takes one (litellm, vllm_batch), and
+    with the writer's flush when it can write before each request (litellm)."""
+    params = inspect.signature(backend.complete).parameters
+    if "flush" in params:
+        return backend.complete(requests, progress=progress, on_response=on_response, flush=on_response.flush)
+    if "on_response" in params:
         return backend.complete(requests, progress=progress, on_response=on_response)
     responses = backend.complete(requests, progress=progress)
     for i, r in enumerate(responses):

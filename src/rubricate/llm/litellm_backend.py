@@ -14,6 +14,9 @@ import os
 import random
 import threading
 import time
+from collections.abc import Mapping
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Sequence
 
 from rubricate.errors import ConfigError
@@ -50,6 +53,36 @@ _NO_RETRY_TYPES: tuple[type[BaseException], ...] = (
 )
 
 OnResponse = Callable[[int, LLMResponse], None]
+Flush = Callable[[], None]  # writes every answer handed to on_response so far (blocking)
+
+
+class _WriteBarrier:
+    """No request is sent while an answer received before it is still unwritten.
+
+    `flush` (a blocking write) runs in a thread so answers keep arriving meanwhile; one flush at a time,
+    and each writes everything that arrived before it started (group commit). A process killed at any
+    moment has therefore lost only the answers of requests in flight: at most `max_concurrency`.
+    """
+
+    def __init__(self, flush: Flush) -> None:
+        self.flush = flush
+        self.received = 0  # answers handed to on_response (counted on the event loop)
+        self.written = 0  # of those, how many a finished flush covered
+        self.running: asyncio.Future[None] | None = None
+
+    async def _flush(self, upto: int) -> None:
+        try:
+            await asyncio.to_thread(self.flush)
+            self.written = max(self.written, upto)
+        finally:
+            self.running = None
+
+    async def wait(self) -> None:
+        target = self.received
+        while self.written < target:
+            if self.running is None:
+                self.running = asyncio.ensure_future(self._flush(self.received))
+            await asyncio.shield(self.running)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -62,14 +95,44 @@ def is_retryable(exc: BaseException) -> bool:
     return isinstance(exc, _RETRY_TYPES)
 
 
-def _retry_after(exc: BaseException) -> float | None:
-    response = getattr(exc, "response", None)
-    headers = getattr(response, "headers", None)
-    value = headers.get("retry-after") if headers is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+def retry_after_s(value: str | None, now: float | None = None) -> float | None:
+    """Seconds a `Retry-After` value asks for: delta-seconds or an HTTP date (RFC 9110); None if unreadable."""
+    if value is None:
         return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:  # an HTTP date is GMT by definition
+            when = when.replace(tzinfo=timezone.utc)
+        return max(0.0, when.timestamp() - (time.time() if now is None else now))
+    return seconds if seconds >= 0 and seconds == seconds else None  # negative or NaN: not a hint
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if headers is None:
+        return None
+    if isinstance(headers, Mapping) and not hasattr(headers, "get_list"):  # a plain dict: keys keep their case
+        return next((str(v) for k, v in headers.items() if str(k).lower() == name), None)
+    value = headers.get(name)  # httpx.Headers: case-insensitive
+    return None if value is None else str(value)
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    """The server's wait hint. litellm keeps the response headers in `litellm_response_headers` (its own
+    exceptions often carry a synthetic `response` without them); `retry-after-ms` is more precise."""
+    for headers in (getattr(exc, "litellm_response_headers", None), getattr(getattr(exc, "response", None), "headers", None)):
+        millis = retry_after_s(_header(headers, "retry-after-ms"))
+        if millis is not None:
+            return millis / 1000.0
+        seconds = retry_after_s(_header(headers, "retry-after"))
+        if seconds is not None:
+            return seconds
+    return None
 
 
 class LiteLLMBackend:
@@ -146,18 +209,21 @@ class LiteLLMBackend:
             cost_usd=cost, raw=raw,
         )
 
-    async def _one(self, request: LLMRequest, gate: asyncio.Semaphore) -> LLMResponse:
+    async def _one(self, request: LLMRequest, gate: asyncio.Semaphore, barrier: _WriteBarrier | None = None) -> LLMResponse:
         kwargs = self._kwargs(request)
         last: BaseException | None = None
-        for attempt in range(self.cfg.max_retries + 1):
+        retries = max(0, self.cfg.max_retries - request.retries_used)  # one budget per question, shared with its re-asks
+        for attempt in range(retries + 1):
             async with gate:  # the slot is released while backing off, so others keep the server busy
+                if barrier is not None:
+                    await barrier.wait()
                 t0 = time.perf_counter()
                 try:
                     resp = await litellm.acompletion(**kwargs)
                     return self._to_response(request, resp, attempt + 1, time.perf_counter() - t0)
                 except Exception as exc:  # every failure becomes data; the loop decides whether to retry
                     last = exc
-            if not is_retryable(last) or attempt == self.cfg.max_retries:
+            if not is_retryable(last) or attempt == retries:
                 break
             await asyncio.sleep(self.backoff_s(attempt, last))
         assert last is not None
@@ -166,32 +232,43 @@ class LiteLLMBackend:
         return LLMResponse(
             key=request.key, text=None,
             error=f"{type(last).__name__}{f' {status}' if status else ''} after {tries} attempt(s): {str(last)[:500]}",
-            raw={"attempts": tries, "status_code": status},
+            raw={"attempts": tries, "status_code": status, "gave_up": True},  # retries spent (or pointless): do not re-ask
         )
 
-    async def _all(self, requests: Sequence[LLMRequest], progress: ProgressFn | None, on_response: OnResponse | None) -> list[LLMResponse]:
+    async def _all(
+        self, requests: Sequence[LLMRequest], progress: ProgressFn | None, on_response: OnResponse | None, flush: Flush | None
+    ) -> list[LLMResponse]:
         gate = asyncio.Semaphore(self.cfg.max_concurrency)
+        barrier = _WriteBarrier(flush) if flush is not None and on_response is not None else None
         out: list[LLMResponse | None] = [None] * len(requests)
         done = 0
 
         async def run(i: int, request: LLMRequest) -> None:
             nonlocal done
-            resp = await self._one(request, gate)
+            resp = await self._one(request, gate, barrier)
             out[i] = resp
             done += 1
             if on_response:
-                on_response(i, resp)
+                on_response(i, resp)  # no await since the answer came: no other request can go out before this
+                if barrier is not None:
+                    barrier.received += 1
             if progress and (done % 50 == 0 or done == len(requests)):
                 progress(done, len(requests))
 
         await asyncio.gather(*(run(i, r) for i, r in enumerate(requests)))
         return [r for r in out if r is not None]
 
-    def complete(self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None) -> list[LLMResponse]:
-        """One response per request, in order. Safe to call from code that already runs an event loop."""
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None,
+        flush: Flush | None = None,
+    ) -> list[LLMResponse]:
+        """One response per request, in order. Safe to call from code that already runs an event loop.
+
+        `on_response(i, response)` sees each answer as it arrives; with `flush` too (the response cache's
+        writer), every answer received is written before the next request is sent."""
         if not requests:
             return []
-        coro_factory = lambda: self._all(requests, progress, on_response)  # noqa: E731
+        coro_factory = lambda: self._all(requests, progress, on_response, flush)  # noqa: E731
         try:
             asyncio.get_running_loop()
         except RuntimeError:
