@@ -185,7 +185,9 @@ class ClosingServer:
 
     def __init__(self) -> None:
         self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.1)  # so that the accept loop sees `stop`
         self.accepted = 0
+        self.stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
 
     @property
@@ -193,9 +195,11 @@ class ClosingServer:
         return f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
 
     def _serve(self) -> None:
-        while True:
+        while not self.stop.is_set():
             try:
                 conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
             except OSError:
                 return
             self.accepted += 1
@@ -207,8 +211,9 @@ class ClosingServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.sock.close()
+        self.stop.set()
         self._thread.join(5)
+        self.sock.close()
 
 
 def _failing_reward(tmp_path: Path, url: str, **online_cfg: Any) -> OnlineReward:
@@ -324,3 +329,61 @@ def test_verl_float_form_on_request(tmp_path: Path) -> None:
 def test_describe_states_the_bound_and_the_unscorable_policy(reward: OnlineReward) -> None:
     d = json.loads(online.describe())
     assert d["timeout_s"] == 2 and d["unscorable_value"] == 0.5 and d["unscorable"]["trl"] == "none"
+
+
+# -- concurrent callers (verl's reward loop, OpenRLHF: one sample per call, many threads) -------------------
+def test_concurrent_calls_share_batches_and_each_gets_its_own_results() -> None:
+    from rubricate.rewards.shared_map import SharedMap
+
+    release = threading.Event()
+    runs: list[list[int]] = []
+
+    def run(jobs: list[int]) -> list[int]:
+        runs.append(list(jobs))
+        if len(runs) == 1:
+            release.wait(HANG_GUARD_S)  # the first batch is in flight while the others arrive
+        return [j * 10 for j in jobs]
+
+    shared: SharedMap[int, int] = SharedMap(run)
+    results: dict[int, list[int]] = {}
+    threads = [threading.Thread(target=lambda k=k: results.update({k: shared.map([k, k + 100])})) for k in range(4)]
+    threads[0].start()
+    while not runs:
+        threading.Event().wait(0.01)
+    for t in threads[1:]:
+        t.start()
+    while len(shared._queued) < 3:
+        threading.Event().wait(0.01)
+    release.set()
+    for t in threads:
+        t.join(HANG_GUARD_S)
+    assert results == {k: [k * 10, (k + 100) * 10] for k in range(4)}
+    assert len(runs) == 2 and sorted(runs[1]) == sorted([1, 101, 2, 102, 3, 103])  # the three waiting calls went out together
+
+
+def test_a_failing_batch_fails_every_call_in_it_and_the_next_batch_runs() -> None:
+    from rubricate.rewards.shared_map import SharedMap
+
+    calls = iter([RuntimeError("workers gone"), None])
+
+    def run(jobs: list[int]) -> list[int]:
+        err = next(calls)
+        if err:
+            raise err
+        return jobs
+
+    shared: SharedMap[int, int] = SharedMap(run)
+    with pytest.raises(RuntimeError, match="workers gone"):
+        shared.map([1])
+    assert shared.map([2]) == [2]
+
+
+def test_many_threads_score_at_once_with_the_right_results(reward: OnlineReward) -> None:
+    cases = [(RIGHT, "4", 1.0), (WRONG, "4", 0.0)] * 8
+    out: dict[int, Any] = {}
+    threads = [threading.Thread(target=lambda i=i, c=c: out.update({i: online.compute_score("m", c[0], c[1])})) for i, c in enumerate(cases)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(HANG_GUARD_S)
+    assert [out[i]["score"] for i in range(len(cases))] == [c[2] for c in cases]

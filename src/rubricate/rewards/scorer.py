@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from rubricate.errors import RubricateError
 from rubricate.rewards.online_inputs import NotText, gold_texts, plain, response_text
 from rubricate.rewards.rule import Decision, RewardInputs, RewardRule, decide, normalise_judge_verdict
+from rubricate.rewards.shared_map import SharedMap
 
 if TYPE_CHECKING:
     from rubricate.config import PipelineConfig
@@ -140,6 +141,8 @@ class OnlineReward:
         self._build_lock = threading.RLock()  # trainers may call from several threads: build each part once
         self._pool: "VerifyPool | None" = None
         self._pool_pid = 0
+        # concurrent callers (one sample per call from many threads) share the pool's batches
+        self._rule_map: SharedMap[Any, Any] = SharedMap(lambda jobs: self._get_pool().map(jobs))
         online = self.cfg.rewards.online
         self._recent: deque[bool] = deque(maxlen=online.unscorable.window)  # unscorable? of the last samples
         self.stats: dict[str, int] = {}
@@ -272,7 +275,7 @@ class OnlineReward:
             return {}
         jobs = [(tuple(gold_answers(samples[i].gold)), samples[i].response) for i in todo]
         try:
-            verdicts = self._get_pool().map(jobs)  # type: ignore[arg-type]  # a sample's gold answers travel as one item
+            verdicts = self._rule_map.map(jobs)  # a sample's gold answers travel as one item
         except Exception as exc:  # no worker could start: nothing was checked, which is an outage
             detail = f"rule check workers unavailable: {type(exc).__name__}: {exc}"[:500]
             return {i: ("error", detail, None) for i in todo}
