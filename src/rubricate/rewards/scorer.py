@@ -142,7 +142,8 @@ class OnlineReward:
         self._pool: "VerifyPool | None" = None
         self._pool_pid = 0
         # concurrent callers (one sample per call from many threads) share the pool's batches
-        self._rule_map: SharedMap[Any, Any] = SharedMap(lambda jobs: self._get_pool().map(jobs))
+        self._rule_map: SharedMap[Any, Any] = SharedMap(self._map_on_pool)
+        self._rule_map_pid = os.getpid()
         online = self.cfg.rewards.online
         self._recent: deque[bool] = deque(maxlen=online.unscorable.window)  # unscorable? of the last samples
         self.stats: dict[str, int] = {}
@@ -267,6 +268,9 @@ class OnlineReward:
                 weakref.finalize(self, _close_pool, self._pool, self._pool_pid)
             return self._pool
 
+    def _map_on_pool(self, jobs: list[Any]) -> list[Any]:
+        return self._get_pool().map(jobs)
+
     # -- the stages ----------------------------------------------------------------------------
     def _rule_verdicts(self, samples: Sequence[Sample], todo: list[int]) -> dict[int, tuple[str, str | None, str | None]]:
         """(verdict, error detail, extracted answer) of the rule check for the samples in `todo`, each within
@@ -274,6 +278,10 @@ class OnlineReward:
         if not todo:
             return {}
         jobs = [(tuple(gold_answers(samples[i].gold)), samples[i].response) for i in todo]
+        if self._rule_map_pid != os.getpid():  # forked while another thread was mid-batch: that state is not ours
+            with self._build_lock:
+                if self._rule_map_pid != os.getpid():
+                    self._rule_map, self._rule_map_pid = SharedMap(self._map_on_pool), os.getpid()
         try:
             verdicts = self._rule_map.map(jobs)  # a sample's gold answers travel as one item
         except Exception as exc:  # no worker could start: nothing was checked, which is an outage
