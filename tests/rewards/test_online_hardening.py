@@ -387,3 +387,20 @@ def test_many_threads_score_at_once_with_the_right_results(reward: OnlineReward)
     for t in threads:
         t.join(HANG_GUARD_S)
     assert [out[i]["score"] for i in range(len(cases))] == [c[2] for c in cases]
+
+
+def test_a_judge_slower_than_the_deadline_leaves_the_sample_unscorable_in_time(tmp_path: Path) -> None:
+    """The server answers after 3 s; the batch deadline is 0.5 s: the trainer gets its answer, the sample is unscorable."""
+    slow = json.dumps({"verdict": "correct", "first_error_step": None, "explanation": "slow"})
+    with StubOpenAIServer(lambda body, n: Reply(slow, delay_s=3.0)) as server:
+        r = _failing_reward(tmp_path, server.url, llm_deadline_s=0.5)
+        try:
+            box: dict[str, Any] = {}
+            t = threading.Thread(target=lambda: box.update(out=r.safe_score([Sample.of(RIGHT, None, "What is 2+2?")])), daemon=True)
+            t.start()
+            t.join(HANG_GUARD_S)
+            assert not t.is_alive()
+            (s,) = box["out"]
+            assert s.status == "unscorable" and s.reason == "judge_error" and "llm_deadline_s=0.5" in (s.detail or "")
+        finally:
+            r.close()

@@ -56,6 +56,8 @@ class OnlineConfig(Strict):
     # thread; a sample past it is unscorable. Workers start on first use (about a second) and live with the process.
     timeout_s: float = Field(default=5.0, gt=0)
     workers: int = Field(default=2, ge=1, le=64)
+    # Each LLM verifier / judge batch (`batch_size` samples) answers within this, or its samples are unscorable.
+    llm_deadline_s: float | None = Field(default=300.0, gt=0)
     # A response with a gold answer but no final answer is the response's fault, not an outage: it gets
     # `incorrect_value` (as every rule-based math reward does); `unscorable` treats it like an outage instead.
     no_answer: Literal["incorrect", "unscorable"] = "incorrect"

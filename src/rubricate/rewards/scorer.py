@@ -23,7 +23,7 @@ import weakref
 from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
 from rubricate.errors import RubricateError
 from rubricate.rewards.online_inputs import NotText, gold_texts, plain, response_text
@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("rubricate.rewards.online")
 
 ENV_CONFIG = "RUBRICATE_CONFIG"
+
+T = TypeVar("T")
 
 
 # The rule check's two limits: math-verify's own ("timed out after 4s") and the pool's ("timeout after 5s").
@@ -163,6 +165,11 @@ class OnlineReward:
             return self.rule.unscorable_value
         return (self.rule.correct_value + self.rule.incorrect_value) / 2
 
+    def start(self) -> "OnlineReward":
+        """Start the rule-check worker processes now (else the first call waits for them, about a second)."""
+        self._get_pool().start()
+        return self
+
     def close(self) -> None:
         """Stop the rule-check worker processes (they stop with the process anyway)."""
         with self._build_lock:
@@ -268,6 +275,30 @@ class OnlineReward:
                 weakref.finalize(self, _close_pool, self._pool, self._pool_pid)
             return self._pool
 
+    def _before_deadline(self, what: str, call: Callable[[], T]) -> T:
+        """`call()` (one LLM batch), or TimeoutError after `rewards.online.llm_deadline_s`: the trainer gets its
+        answer in time and the samples are unscorable. The call itself cannot be interrupted; it goes on in
+        the background until its own limits (llm.timeout_s, llm.max_retries) end it."""
+        deadline = self.cfg.rewards.online.llm_deadline_s
+        if deadline is None:
+            return call()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as exc:  # handed to the caller below
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"rubricate-online-{what.split()[-1]}", daemon=True)
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive():
+            raise TimeoutError(f"{what} did not answer within rewards.online.llm_deadline_s={deadline:g}s")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]  # type: ignore[no-any-return]
+
     def _map_on_pool(self, jobs: list[Any]) -> list[Any]:
         return self._get_pool().map(jobs)
 
@@ -313,7 +344,9 @@ class OnlineReward:
         for start in range(0, len(todo), size):
             part = todo[start : start + size]
             try:
-                outcomes = ask_equivalence(self._get_backend(), [row_for(i) for i in part], max_parse_retries=self._judge_cfg().max_parse_retries)
+                rows = [row_for(i) for i in part]
+                outcomes = self._before_deadline("the LLM verifier", lambda: ask_equivalence(
+                    self._get_backend(), rows, max_parse_retries=self._judge_cfg().max_parse_retries))
                 for i, o in zip(part, outcomes):
                     if o.value is None:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"
@@ -351,7 +384,7 @@ class OnlineReward:
                     )
                     for i in part
                 ]
-                for i, v in zip(part, judge.judge(traces)):
+                for i, v in zip(part, self._before_deadline("the judge", lambda: judge.judge(traces))):
                     verdicts[i] = normalise_judge_verdict(v.verdict)
                     if v.verdict == "error":
                         details[i] = f"judge: {v.error}"
