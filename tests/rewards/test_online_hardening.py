@@ -65,7 +65,7 @@ def test_verl_batch_manager_numpy_object_arrays(reward: OnlineReward) -> None:
 
 
 def test_numpy_and_torch_scalars_as_gold(reward: OnlineReward) -> None:
-    for gold in (np.str_("4"), np.int64(4), np.float64(4.0), torch.tensor(4), np.array("4")):
+    for gold in (np.str_("4"), np.int64(4), np.float64(4.0), torch.tensor(4), np.array("4"), np.array(["7", "4"])):
         assert online.compute_score("math", RIGHT, gold)["score"] == 1.0, gold
 
 
@@ -83,6 +83,8 @@ def test_openrlhf_labels_as_lists_and_tensors(reward: OnlineReward) -> None:
     for labels in (["4", "4"], np.array(["4", "4"]), torch.tensor([4, 4])):
         out = online.reward_func(queries, ["<user>What?</user>"] * 2, labels)
         assert out["rewards"].tolist() == [1.0, 0.0], labels
+    out = online.reward_func(np.array(queries, dtype=object), np.array(["<user>What?</user>"] * 2), np.array([4, 4]))
+    assert out["rewards"].tolist() == [1.0, 0.0]
 
 
 def test_a_string_where_a_batch_belongs_is_a_clear_error(reward: OnlineReward) -> None:
