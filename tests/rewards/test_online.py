@@ -40,8 +40,8 @@ GARBAGE = [
 
 @pytest.fixture
 def reward(tmp_path: Path) -> OnlineReward:
-    cfg = parse_config({"data_dir": str(tmp_path / "data"), "rewards": {"rule": {"unscorable": "value", "unscorable_value": -1.0}}})
-    r = OnlineReward(cfg)
+    rewards = {"rule": {"unscorable": "value", "unscorable_value": -1.0}, "online": {"workers": 1}}
+    r = OnlineReward(parse_config({"data_dir": str(tmp_path / "data"), "rewards": rewards}))
     online.set_default(r)  # the module-level entry points use it
     yield r
     online.set_default(None)

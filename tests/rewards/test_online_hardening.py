@@ -227,7 +227,7 @@ def _failing_reward(tmp_path: Path, url: str, **online_cfg: Any) -> OnlineReward
         "data_dir": str(tmp_path / "data"),
         "llm": {"kind": "litellm", "model": "openai/stub", "api_base": url, "max_retries": 1, "retry_base_s": 0.01,
                 "timeout_s": 10, "cache": False},
-        "rewards": {"online": {"timeout_s": 5, **online_cfg}},
+        "rewards": {"online": {"timeout_s": 5, "workers": 1, **online_cfg}},  # one worker: a cheaper start
     })
     backend = get_backend(cfg.llm)
     return OnlineReward(cfg, backend=backend, judge=make_judge("plain", backend, JudgeConfig()))

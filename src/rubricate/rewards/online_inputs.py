@@ -106,11 +106,12 @@ def gold_texts(value: Any) -> list[str]:
                 return gold_texts(value[key])
         raise NotText(f"gold answer is a mapping without any of the keys {', '.join(_GOLD_KEYS)}: {_describe(value)}")
     if isinstance(value, (list, tuple)):
-        out: list[str] = []
+        out: dict[str, None] = {}  # ordered and deduplicated in linear time
         for v in value:
-            for g in gold_texts(v) if isinstance(plain(v), (list, tuple, dict)) else [_gold_text(plain(v))]:
-                if g and g not in out:
-                    out.append(g)
-        return out
+            v = plain(v)
+            for g in gold_texts(v) if isinstance(v, (list, tuple, dict)) else [_gold_text(v)]:
+                if g:
+                    out[g] = None
+        return list(out)
     g = _gold_text(value)
     return [g] if g else []
