@@ -406,3 +406,11 @@ def test_a_judge_slower_than_the_deadline_leaves_the_sample_unscorable_in_time(t
             assert s.status == "unscorable" and s.reason == "judge_error" and "llm_deadline_s=0.5" in (s.detail or "")
         finally:
             r.close()
+
+
+def test_an_unreadable_sample_does_not_fail_its_batch(reward: OnlineReward) -> None:
+    deep: list[Any] = []
+    for _ in range(100_000):  # deeper than Python's recursion limit
+        deep = [deep]
+    out = online.compute_score_batch(["m", "m"], [RIGHT, RIGHT], [deep, "4"], None)
+    assert [(o["rubricate_unscorable"], o["rubricate_reason"]) for o in out] == [(1.0, "invalid_input"), (0.0, "rules_correct")]

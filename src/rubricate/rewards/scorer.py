@@ -70,6 +70,8 @@ class Sample:
             return cls(response_text(response), gold_texts(gold), problem, truncated)
         except NotText as exc:
             return cls("", None, problem, truncated, invalid=str(exc))
+        except Exception as exc:  # e.g. RecursionError on absurdly nested values: still this sample's problem only
+            return cls("", None, problem, truncated, invalid=f"unreadable input: {type(exc).__name__}: {exc}"[:500])
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +418,8 @@ class OnlineReward:
                 short[i] = min_chars is not None and len(s.response) < min_chars
             except NotText as exc:
                 invalid[i] = str(exc)
+            except Exception as exc:  # one unreadable sample must not fail the batch
+                invalid[i] = f"unreadable input: {type(exc).__name__}: {exc}"[:500]
         todo = [i for i in range(n) if has_gold[i] and i not in invalid]
         for i, (verdict, detail, answer) in self._rule_verdicts(samples, todo).items():
             rule_v[i], extracted[i] = verdict, answer
