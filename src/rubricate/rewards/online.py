@@ -8,10 +8,11 @@ Same rule as the stored rewards (`rubricate.rewards.rule.decide`), computed live
    sends to it: no gold answer, or a right answer under `process_check`;
 4. LLM calls go through the DuckDB response cache when the store can be opened.
 A sample that cannot be scored (a response or gold answer that is not text, a rule check past its limit, a
-failed LLM verifier or judge) never raises and is never scored as wrong: TRL gets None, verl and OpenRLHF
-get `unscorable_value` with the sample flagged in their extra info, and the reason is logged on the
-`rubricate.rewards.online` logger (`rewards.online.unscorable` chooses; it can also stop training when too
-many samples in a row are unscorable).
+failed LLM verifier or judge, an LLM batch past `llm_deadline_s`) does not raise and is not scored as wrong:
+TRL gets None, verl and OpenRLHF get `unscorable_value` with the sample flagged in their extra info, and the
+reason is logged on the `rubricate.rewards.online` logger. `rewards.online.unscorable` chooses the value and
+can stop training (UnscorableShareError) when too many samples in a row are unscorable. A batch argument
+that is not a sequence (a string for `solution_strs`) is a caller's mistake and raises TypeError.
 
 Configuration: `OnlineReward(cfg)` explicitly, or the module-level entry points, which read the YAML
 config named by the environment variable RUBRICATE_CONFIG (defaults when unset: rules only, offline judge).
