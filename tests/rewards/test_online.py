@@ -40,17 +40,19 @@ GARBAGE = [
 
 @pytest.fixture
 def reward(tmp_path: Path) -> OnlineReward:
-    cfg = parse_config({"data_dir": str(tmp_path / "data"), "rewards": {"rule": {"unscorable": "value", "unscorable_value": -1.0}}})
-    r = OnlineReward(cfg)
+    rewards = {"rule": {"unscorable": "value", "unscorable_value": -1.0}, "online": {"workers": 1}}
+    r = OnlineReward(parse_config({"data_dir": str(tmp_path / "data"), "rewards": rewards}))
     online.set_default(r)  # the module-level entry points use it
     yield r
     online.set_default(None)
+    r.close()  # its rule-check worker processes
 
 
 def test_trainer_signatures() -> None:
     assert list(inspect.signature(online.compute_score).parameters)[:4] == ["data_source", "solution_str", "ground_truth", "extra_info"]
     assert list(inspect.signature(online.compute_score_batch).parameters)[:4] == ["data_sources", "solution_strs", "ground_truths", "extra_infos"]
-    assert list(inspect.signature(online.reward_func).parameters) == ["queries", "prompts", "labels"]
+    # OpenRLHF's documented form is reward_func(queries, prompts, labels, **kwargs)
+    assert list(inspect.signature(online.reward_func).parameters) == ["queries", "prompts", "labels", "kwargs"]
     assert online.trl_reward.__name__ == "rubricate_reward"
     assert TRLReward(name="mine").__name__ == "mine"
     params = inspect.signature(online.TRLReward.__call__).parameters
@@ -58,11 +60,12 @@ def test_trainer_signatures() -> None:
 
 
 def test_rule_path_scores(reward: OnlineReward) -> None:
-    assert online.compute_score("math", RIGHT, "4") == 1.0
-    assert online.compute_score("math", WRONG, "4") == 0.0
-    assert online.compute_score("math", RIGHT, ["7", "4"]) == 1.0  # any of several gold answers
-    assert online.compute_score("math", NO_ANSWER, "4") == -1.0  # no answer: the stated unscorable value
-    assert online.compute_score_batch(["a", "b"], [RIGHT, WRONG], ["4", "4"], [{}, {}]) == [1.0, 0.0]
+    assert online.compute_score("math", RIGHT, "4") == {"score": 1.0, "rubricate_unscorable": 0.0, "rubricate_reason": "rules_correct"}
+    assert online.compute_score("math", WRONG, "4")["score"] == 0.0
+    assert online.compute_score("math", RIGHT, ["7", "4"])["score"] == 1.0  # any of several gold answers
+    # no final answer: the response's fault, a wrong answer (rewards.online.no_answer), the reason kept
+    assert online.compute_score("math", NO_ANSWER, "4") == {"score": 0.0, "rubricate_unscorable": 0.0, "rubricate_reason": "no_answer"}
+    assert [r["score"] for r in online.compute_score_batch(["a", "b"], [RIGHT, WRONG], ["4", "4"], [{}, {}])] == [1.0, 0.0]
     assert reward.stats["rules_correct"] >= 3 and reward.stats["no_answer"] == 1
 
 
@@ -88,11 +91,11 @@ def test_openrlhf_reward_func(reward: OnlineReward) -> None:
 def test_never_raises_on_garbage(reward: OnlineReward) -> None:
     for value in GARBAGE:
         for gold in (value, "4", None):
-            r = online.compute_score(value, value, gold, value)
+            r = online.compute_score(value, value, gold, value)["score"]
             assert isinstance(r, float) and not math.isnan(r)
     n = len(GARBAGE)
     trl = online.trl_reward(prompts=GARBAGE, completions=GARBAGE, ground_truth=GARBAGE)
-    assert len(trl) == n and all(isinstance(x, float) for x in trl)
+    assert len(trl) == n and all(x is None or isinstance(x, float) for x in trl)
     assert len(online.trl_reward(prompts=None, completions=GARBAGE, ground_truth=["4"])) == n  # wrong column length
     assert online.compute_score_batch(None, None, None, None) == []
     out = online.reward_func(GARBAGE, [None] * 3, GARBAGE)  # prompts shorter than queries
@@ -182,7 +185,7 @@ def test_rubric_from_an_exported_json(tmp_path: Path) -> None:
 def test_import_path_has_no_prefect_or_mlflow(tmp_path: Path) -> None:
     code = (
         "import sys; from rubricate.rewards import online; "
-        "r = online.compute_score('m', 'so \\\\boxed{4}', '4'); "
+        "r = online.compute_score('m', 'so \\\\boxed{4}', '4')['score']; "
         "bad = [m for m in ('prefect', 'mlflow', 'litellm', 'sentence_transformers') if m in sys.modules]; "
         "print(r, bad)"
     )
@@ -198,7 +201,7 @@ def test_config_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv(online.ENV_CONFIG, str(path))
     online.set_default(None)
     try:
-        assert online.compute_score("m", RIGHT, "4") == 2.0
+        assert online.compute_score("m", RIGHT, "4")["score"] == 2.0
         assert json.loads(online.describe())["rule"]["correct_value"] == 2.0
     finally:
         online.set_default(None)
@@ -247,7 +250,7 @@ def test_loads_by_file_path_like_verl_and_openrlhf(module_name: str, tmp_path: P
         spec.loader.exec_module(module)
         shared = OnlineReward(parse_config({"data_dir": str(tmp_path)}))
         online.set_default(shared)
-        assert module.compute_score("m", RIGHT, "4") == 1.0
+        assert module.compute_score("m", RIGHT, "4")["score"] == 1.0
         assert module.reward_func([RIGHT], [""], ["4"])["rewards"].tolist() == [1.0]
         assert scorer.default_reward() is shared and shared.stats["rules_correct"] == 2
     finally:

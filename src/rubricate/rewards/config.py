@@ -29,6 +29,20 @@ class ExportConfig(Strict):
     memory_limit: str = Field(default="1GB", pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$")
 
 
+class UnscorableConfig(Strict):
+    """What a trainer receives for a sample no stage could score: input that is not text, a rule check past its
+    time limit, an LLM verifier or judge that failed. That is an outage, never a wrong answer."""
+
+    # verl / OpenRLHF reward for such a sample. None: `rule.unscorable_value` when the rule says
+    # `unscorable: value`, else the midpoint of `rule.correct_value` and `rule.incorrect_value`.
+    value: float | None = None
+    trl: Literal["none", "value"] = "none"  # TRL gets None (TRL >= 1.6 leaves the sample out) or `value`
+    # Raise UnscorableShareError when more than this share of the last `window` samples (or of one larger
+    # batch) is unscorable, so that an outage stops training instead of feeding it neutral values. None: never.
+    max_share: float | None = Field(default=None, ge=0, lt=1)
+    window: int = Field(default=64, ge=1)
+
+
 class OnlineConfig(Strict):
     """The reward a trainer calls (rubricate.rewards.online)."""
 
@@ -38,6 +52,19 @@ class OnlineConfig(Strict):
     # TRL passes dataset columns as keyword arguments; the first of these present holds the gold answer.
     gold_columns: list[str] = Field(default_factory=lambda: ["ground_truth", "answer", "solution", "gold_answer"])
     problem_columns: list[str] = Field(default_factory=lambda: ["problem", "question"])
+    # The rule check runs in worker processes (rubricate.verify.pool) with this hard limit per sample, from any
+    # thread; a sample past it is unscorable. Workers start on first use (about a second) and live with the process.
+    timeout_s: float = Field(default=5.0, gt=0)
+    workers: int = Field(default=2, ge=1, le=64)
+    # Each LLM verifier / judge batch (`batch_size` samples) answers within this, or its samples are unscorable.
+    llm_deadline_s: float | None = Field(default=300.0, gt=0)
+    # A response with a gold answer but no final answer is the response's fault, not an outage: it gets
+    # `incorrect_value` (as every rule-based math reward does); `unscorable` treats it like an outage instead.
+    no_answer: Literal["incorrect", "unscorable"] = "incorrect"
+    unscorable: UnscorableConfig = UnscorableConfig()
+    # verl: compute_score / compute_score_batch return {"score", "rubricate_unscorable", "rubricate_reason"}
+    # (verl logs the extra keys as reward_extra_info); False: bare floats, for verl releases before dict scores.
+    verl_extra_info: bool = True
 
 
 class RewardsConfig(Strict):

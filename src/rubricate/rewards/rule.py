@@ -60,7 +60,7 @@ class RewardRule(Strict):
     use_llm_verifier: bool = True  # consult the LLM verifier where the rules did not say correct
     process_check: bool = False  # a right answer must also pass the judge (no rubric error found)
     unscorable: Literal["drop", "value"] = "drop"  # what a trace no stage could score gets
-    unscorable_value: float = 0.0  # its reward when `unscorable: value` (and always online, which cannot drop)
+    unscorable_value: float = 0.0  # its reward when `unscorable: value` (online too, see rewards.online.unscorable)
     penalty: PenaltyConfig = PenaltyConfig()
     # Which stored verdicts count; None = each trace's most recent verdict of that kind.
     rule_verifier_id: str | None = None

@@ -3,18 +3,32 @@
 Kept apart from the entry-point module so that trainers that load `online.py` by file path (verl's
 custom_reward_function, OpenRLHF's --remote_rm_url) share one configured instance with code that imports
 the package, and so that no dataclass is defined in a module loaded without a sys.modules entry.
+
+Guarantees (each kept by a test in tests/rewards/test_online_hardening.py):
+- a response or gold answer that is not text is unscorable, never correct (`online_inputs`);
+- the rule check runs in worker processes with a hard limit per sample (`rewards.online.timeout_s`), from
+  any thread or event loop; a sample past it is unscorable;
+- an outage (a failed LLM verifier or judge, a timeout, bad input) is unscorable, never the wrong-answer
+  reward: what each trainer then receives is decided by `rewards.online.unscorable`.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import threading
+import weakref
+from collections import Counter, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
+from rubricate.errors import RubricateError
+from rubricate.rewards.online_inputs import NotText, gold_texts, plain, response_text
 from rubricate.rewards.rule import Decision, RewardInputs, RewardRule, decide, normalise_judge_verdict
+from rubricate.rewards.shared_map import SharedMap
 
 if TYPE_CHECKING:
     from rubricate.config import PipelineConfig
@@ -22,20 +36,42 @@ if TYPE_CHECKING:
     from rubricate.llm.base import LLMBackend
     from rubricate.rubric.model import Rubric
     from rubricate.store import Store
+    from rubricate.verify.pool import VerifyPool
 
 log = logging.getLogger("rubricate.rewards.online")
 
 ENV_CONFIG = "RUBRICATE_CONFIG"
 
+T = TypeVar("T")
+
+
+# The rule check's two limits: math-verify's own ("timed out after 4s") and the pool's ("timeout after 5s").
+_TIMED_OUT = re.compile(r"\btime(?:d out|out)\b")
+
+
+class UnscorableShareError(RubricateError):
+    """Too many samples in a row could not be scored (an outage): training should stop, not learn from it."""
+
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One sampled answer to score."""
+    """One sampled answer to score. Build it from trainer values with `Sample.of` (which checks them)."""
 
     response: str
     gold: str | list[str] | None = None  # several strings: correct if any one matches
     problem: str = ""
     truncated: bool = False
+    invalid: str | None = None  # why the trainer's values are not a scorable sample (then unscorable)
+
+    @classmethod
+    def of(cls, response: Any, gold: Any = None, problem: str = "", truncated: bool = False) -> "Sample":
+        """A sample from what a trainer passed: text is checked, numbers as gold answers become text."""
+        try:
+            return cls(response_text(response), gold_texts(gold), problem, truncated)
+        except NotText as exc:
+            return cls("", None, problem, truncated, invalid=str(exc))
+        except Exception as exc:  # e.g. RecursionError on absurdly nested values: still this sample's problem only
+            return cls("", None, problem, truncated, invalid=f"unreadable input: {type(exc).__name__}: {exc}"[:500])
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,12 +79,18 @@ class OnlineScore:
     reward: float
     status: str  # scored | unscorable
     source: str  # rules | llm_verifier | judge | none
-    reason: str  # the rule's reason code
+    reason: str  # the rule's reason code (invalid_input, rule_timeout, llm_verifier_error, judge_error, ...)
     detail: str | None = None  # what went wrong, for unscorable samples
+
+    @property
+    def unscorable(self) -> bool:
+        return self.status != "scored"
 
 
 def as_text(value: Any) -> str:
-    """Any trainer-side value as text: strings as they are, chat messages joined, None as ''."""
+    """Context text (a problem, a prompt) from any trainer-side value: strings as they are, chat messages
+    joined, None as ''. Not for responses or gold answers, which must be text (`Sample.of` checks them)."""
+    value = plain(value)
     if value is None:
         return ""
     if isinstance(value, str):
@@ -61,23 +103,20 @@ def as_text(value: Any) -> str:
 
 
 def gold_answers(gold: Any) -> list[str]:
-    if gold is None:
-        return []
-    if isinstance(gold, (list, tuple)):
-        return [g for g in (as_text(x).strip() for x in gold) if g]
-    if isinstance(gold, dict):  # verl sometimes nests: {"ground_truth": ...} / {"target": ...}
-        for key in ("ground_truth", "answer", "target"):
-            if key in gold:
-                return gold_answers(gold[key])
-        return []
-    g = as_text(gold).strip()
-    return [g] if g else []
+    """The gold answers of one sample as text ([] when there is none); NotText when a gold answer is not text."""
+    return gold_texts(gold)
 
 
 def is_truncated(extra: Any) -> bool:
     if not isinstance(extra, dict):
         return False
     return extra.get("finish_reason") in ("length", "max_tokens") or extra.get("truncated") is True
+
+
+def _close_pool(pool: "VerifyPool", owner_pid: int) -> None:
+    """Stop the rule-check workers, only from the process that started them (a forked child shares the pipes)."""
+    if os.getpid() == owner_pid:
+        pool.close()
 
 
 class OnlineReward:
@@ -104,7 +143,41 @@ class OnlineReward:
         self._judge_error: str | None = None
         self._lock = threading.Lock()
         self._build_lock = threading.RLock()  # trainers may call from several threads: build each part once
+        self._pool: "VerifyPool | None" = None
+        self._pool_pid = 0
+        # concurrent callers (one sample per call from many threads) share the pool's batches
+        self._rule_map: SharedMap[Any, Any] = SharedMap(self._map_on_pool)
+        self._rule_map_pid = os.getpid()
+        online = self.cfg.rewards.online
+        self._recent: deque[bool] = deque(maxlen=online.unscorable.window)  # unscorable? of the last samples
         self.stats: dict[str, int] = {}
+        if self.unscorable_value == self.rule.incorrect_value:
+            log.warning(
+                "online reward: unscorable samples (outages, timeouts, bad input) get %s for verl/OpenRLHF, the same "
+                "as a wrong answer; set rewards.online.unscorable.value to tell them apart", self.unscorable_value
+            )
+
+    @property
+    def unscorable_value(self) -> float:
+        """The verl / OpenRLHF reward of an unscorable sample (see UnscorableConfig.value)."""
+        chosen = self.cfg.rewards.online.unscorable.value
+        if chosen is not None:
+            return chosen
+        if self.rule.unscorable == "value":
+            return self.rule.unscorable_value
+        return (self.rule.correct_value + self.rule.incorrect_value) / 2
+
+    def start(self) -> "OnlineReward":
+        """Start the rule-check worker processes now (else the first call waits for them, about a second)."""
+        self._get_pool().start()
+        return self
+
+    def close(self) -> None:
+        """Stop the rule-check worker processes (they stop with the process anyway)."""
+        with self._build_lock:
+            if self._pool is not None and self._pool_pid == os.getpid():
+                self._pool.close()
+            self._pool = None
 
     # -- lazily built parts (only what a batch needs) ------------------------------------------
     def _judge_cfg(self) -> Any:
@@ -189,23 +262,65 @@ class OnlineReward:
         ids = labelled_trace_ids(store)["trace_id"].to_list()
         return load_traces(store, ids)
 
-    # -- the stages ----------------------------------------------------------------------------
-    def _rule_verdict(self, sample: Sample) -> tuple[str, str | None, str | None]:
-        """(verdict, error detail, extracted answer) of the rule verifier; correct if any gold answer matches."""
-        from rubricate.verify.rules import verify_response
+    def _get_pool(self) -> "VerifyPool":
+        """The rule-check workers: the stored verify stage's process pool, with the online per-sample limit."""
+        with self._build_lock:
+            if self._pool is None or self._pool_pid != os.getpid():  # after a fork the parent's workers are not ours
+                from rubricate.rewards.rule_check import verify_against_golds
+                from rubricate.verify.pool import VerifyPool
 
-        verdicts = []
-        for g in gold_answers(sample.gold):
-            v = verify_response(g, sample.response)
-            if v.verdict == "correct":
-                return "correct", None, v.extracted_answer
-            verdicts.append(v)
-        # several golds: report the most informative failure (incorrect beats no_answer beats error)
-        for kind in ("incorrect", "no_answer", "error"):
-            for v in verdicts:
-                if v.verdict == kind:
-                    return kind, v.reason if kind == "error" else None, v.extracted_answer
-        return "error", "no gold answer", None
+                online = self.cfg.rewards.online
+                inner = math.floor(online.timeout_s * 0.8)  # math-verify's own limit, a little under the hard one
+                self._pool = VerifyPool(online.workers, online.timeout_s, fn=verify_against_golds,
+                                        fn_kwargs={"mv_timeout_s": inner if inner >= 1 else None})
+                self._pool_pid = os.getpid()
+                weakref.finalize(self, _close_pool, self._pool, self._pool_pid)
+            return self._pool
+
+    def _before_deadline(self, what: str, call: Callable[[], T]) -> T:
+        """`call()` (one LLM batch), or TimeoutError after `rewards.online.llm_deadline_s`: the trainer gets its
+        answer in time and the samples are unscorable. The call itself cannot be interrupted; it goes on in
+        the background until its own limits (llm.timeout_s, llm.max_retries) end it."""
+        deadline = self.cfg.rewards.online.llm_deadline_s
+        if deadline is None:
+            return call()
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                box["value"] = call()
+            except BaseException as exc:  # handed to the caller below
+                box["error"] = exc
+
+        worker = threading.Thread(target=run, name=f"rubricate-online-{what.split()[-1]}", daemon=True)
+        worker.start()
+        worker.join(deadline)
+        if worker.is_alive():
+            raise TimeoutError(f"{what} did not answer within rewards.online.llm_deadline_s={deadline:g}s")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]  # type: ignore[no-any-return]
+
+    def _map_on_pool(self, jobs: list[Any]) -> list[Any]:
+        return self._get_pool().map(jobs)
+
+    # -- the stages ----------------------------------------------------------------------------
+    def _rule_verdicts(self, samples: Sequence[Sample], todo: list[int]) -> dict[int, tuple[str, str | None, str | None]]:
+        """(verdict, error detail, extracted answer) of the rule check for the samples in `todo`, each within
+        `rewards.online.timeout_s` (worker processes: the limit holds from any thread, for any input)."""
+        if not todo:
+            return {}
+        jobs = [(tuple(gold_answers(samples[i].gold)), samples[i].response) for i in todo]
+        if self._rule_map_pid != os.getpid():  # forked while another thread was mid-batch: that state is not ours
+            with self._build_lock:
+                if self._rule_map_pid != os.getpid():
+                    self._rule_map, self._rule_map_pid = SharedMap(self._map_on_pool), os.getpid()
+        try:
+            verdicts = self._rule_map.map(jobs)  # a sample's gold answers travel as one item
+        except Exception as exc:  # no worker could start: nothing was checked, which is an outage
+            detail = f"rule check workers unavailable: {type(exc).__name__}: {exc}"[:500]
+            return {i: ("error", detail, None) for i in todo}
+        return {i: (v.verdict, v.reason if v.verdict == "error" else None, v.extracted_answer) for i, v in zip(todo, verdicts)}
 
     def _llm_verdicts(self, samples: Sequence[Sample], todo: list[int], extracted: dict[int, str | None]) -> tuple[dict[int, str], dict[int, str]]:
         """The LLM verifier's verdicts for the rule rejections in `todo` (false-negative recovery), batched.
@@ -231,7 +346,9 @@ class OnlineReward:
         for start in range(0, len(todo), size):
             part = todo[start : start + size]
             try:
-                outcomes = ask_equivalence(self._get_backend(), [row_for(i) for i in part], max_parse_retries=self._judge_cfg().max_parse_retries)
+                rows = [row_for(i) for i in part]
+                outcomes = self._before_deadline("the LLM verifier", lambda: ask_equivalence(
+                    self._get_backend(), rows, max_parse_retries=self._judge_cfg().max_parse_retries))
                 for i, o in zip(part, outcomes):
                     if o.value is None:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"
@@ -269,7 +386,7 @@ class OnlineReward:
                     )
                     for i in part
                 ]
-                for i, v in zip(part, judge.judge(traces)):
+                for i, v in zip(part, self._before_deadline("the judge", lambda: judge.judge(traces))):
                     verdicts[i] = normalise_judge_verdict(v.verdict)
                     if v.verdict == "error":
                         details[i] = f"judge: {v.error}"
@@ -282,55 +399,128 @@ class OnlineReward:
     def score(self, samples: Sequence[Sample]) -> list[OnlineScore]:
         """One score per sample, in order. Never raises because of a sample."""
         n = len(samples)
+        online = self.cfg.rewards.online
         rule_v = ["missing"] * n
         extracted: dict[int, str | None] = {}
         details: dict[int, str] = {}
         has_gold = [False] * n
         short = [False] * n
+        invalid: dict[int, str] = {}
         min_chars = self.rule.penalty.min_response_chars
         for i, s in enumerate(samples):
             try:
+                if s.invalid is not None:
+                    invalid[i] = s.invalid
+                    continue
+                if not isinstance(s.response, str):  # a Sample built directly, not through Sample.of
+                    raise NotText(f"response is not text: {type(s.response).__name__}")
                 has_gold[i] = bool(gold_answers(s.gold))
                 short[i] = min_chars is not None and len(s.response) < min_chars
-                if has_gold[i]:
-                    rule_v[i], detail, extracted[i] = self._rule_verdict(s)
-                    if detail:
-                        details[i] = f"rules: {detail}"
-            except Exception as exc:
-                rule_v[i], details[i] = "error", f"rules: {type(exc).__name__}: {exc}"[:500]
+            except NotText as exc:
+                invalid[i] = str(exc)
+            except Exception as exc:  # one unreadable sample must not fail the batch
+                invalid[i] = f"unreadable input: {type(exc).__name__}: {exc}"[:500]
+        todo = [i for i in range(n) if has_gold[i] and i not in invalid]
+        for i, (verdict, detail, answer) in self._rule_verdicts(samples, todo).items():
+            rule_v[i], extracted[i] = verdict, answer
+            if detail:
+                details[i] = f"rules: {detail}"
 
         def inputs(i: int, llm: str = "missing", judge: str = "missing") -> RewardInputs:
             return RewardInputs(has_gold[i], rule_v[i], llm, judge, short[i], samples[i].truncated)
 
         # Only the samples the rule would send to a stage go to it: decide() with that stage missing tells.
-        need_llm = [i for i in range(n) if has_gold[i] and rule_v[i] != "correct"]
+        need_llm = [i for i in todo if rule_v[i] != "correct"]
         llm_v, llm_details = self._llm_verdicts(samples, need_llm, extracted)
         details.update(llm_details)
-        need_judge = [i for i in range(n) if decide(inputs(i, llm_v.get(i, "missing")), self.rule).reason == "no_judge_verdict"]
+        valid = [i for i in range(n) if i not in invalid]
+        need_judge = [i for i in valid if decide(inputs(i, llm_v.get(i, "missing")), self.rule).reason == "no_judge_verdict"]
         judge_v, judge_details = self._judge_verdicts(samples, need_judge)
         details.update(judge_details)
 
         out = []
         for i in range(n):
-            d: Decision = decide(inputs(i, llm_v.get(i, "missing"), judge_v.get(i, "missing")), self.rule)
+            if i in invalid:
+                out.append(self._outage("invalid_input", invalid[i]))
+                continue
+            llm = llm_v.get(i, "missing")
+            if llm == "error" and rule_v[i] != "correct":
+                # The LLM verifier was asked because the rules rejected the answer, and could not say: the
+                # rejection may be one of the rules' false negatives, so the sample is not known to be wrong.
+                out.append(self._outage("llm_verifier_error", details.get(i)))
+                continue
+            d: Decision = decide(inputs(i, llm, judge_v.get(i, "missing")), self.rule)
+            if d.reason == "no_answer" and online.no_answer == "incorrect":
+                # No final answer is the response's fault: decided as a wrong answer (penalty included), reason kept.
+                wrong = decide(RewardInputs(True, "incorrect", "missing", "missing", short[i], samples[i].truncated), self.rule)
+                d = Decision("scored", "rules", "no_answer", wrong.base_reward, wrong.penalty, wrong.reward)
+            elif d.reason == "answer_unverified" and _TIMED_OUT.search(details.get(i, "")):
+                out.append(self._outage("rule_timeout", details.get(i)))
+                continue
             out.append(self._finish(d, details.get(i)))
+        self._log_outages(out)
         return out
 
-    def _finish(self, d: Decision, detail: str | None) -> OnlineScore:
+    def _count(self, reason: str) -> None:
         with self._lock:
-            self.stats[d.reason] = self.stats.get(d.reason, 0) + 1
+            self.stats[reason] = self.stats.get(reason, 0) + 1
+
+    def _finish(self, d: Decision, detail: str | None) -> OnlineScore:
         if d.status == "scored":
+            self._count(d.reason)
             return OnlineScore(float(d.reward), "scored", d.source, d.reason)  # type: ignore[arg-type]
-        log.info("online reward: unscorable sample (%s%s) -> %s", d.reason, f"; {detail}" if detail else "", self.rule.unscorable_value)
-        return OnlineScore(self.rule.unscorable_value, "unscorable", "none", d.reason, detail)
+        return self._outage(d.reason, detail)
+
+    def _outage(self, reason: str, detail: str | None) -> OnlineScore:
+        """An unscorable sample: what the trainer gets is the entry point's choice (unscorable_value, or None)."""
+        self._count(reason)
+        log.info("online reward: unscorable sample (%s%s)", reason, f"; {detail}" if detail else "")
+        return OnlineScore(self.unscorable_value, "unscorable", "none", reason, detail)
+
+    def _log_outages(self, scores: Sequence[OnlineScore]) -> None:
+        reasons = Counter(s.reason for s in scores if s.unscorable)
+        if reasons:
+            log.warning(
+                "online reward: %d of %d samples unscorable (%s); verl/OpenRLHF get %s, TRL gets %s",
+                sum(reasons.values()), len(scores), ", ".join(f"{r}: {c}" for r, c in reasons.most_common()),
+                self.unscorable_value, "None" if self.cfg.rewards.online.unscorable.trl == "none" else self.unscorable_value,
+            )
 
     def safe_score(self, samples: Sequence[Sample]) -> list[OnlineScore]:
-        """`score`, with a last guard: should anything still go wrong, every sample gets the unscorable value."""
+        """`score`, with a last guard (should anything still go wrong, every sample is unscorable), then the
+        share check: UnscorableShareError when `rewards.online.unscorable.max_share` is exceeded."""
         try:
-            return self.score(samples)
+            scores = self.score(samples)
         except Exception as exc:
-            log.warning("online reward: batch of %d failed (%s: %s); all get the unscorable value", len(samples), type(exc).__name__, exc)
-            return [OnlineScore(self.rule.unscorable_value, "unscorable", "none", "internal_error", str(exc)[:500]) for _ in samples]
+            log.warning("online reward: batch of %d failed (%s: %s); all unscorable", len(samples), type(exc).__name__, exc)
+            scores = [self._outage("internal_error", f"{type(exc).__name__}: {exc}"[:500]) for _ in samples]
+        self._check_share(scores)
+        return scores
+
+    def _check_share(self, scores: Sequence[OnlineScore]) -> None:
+        """Raise when more than `max_share` of the last `window` samples (or of this batch, when it is larger)
+        were unscorable. Single-sample callers (verl's naive manager, OpenRLHF) are judged over the window."""
+        policy = self.cfg.rewards.online.unscorable
+        if policy.max_share is None or not scores:
+            return
+        flags = [s.unscorable for s in scores]
+        with self._lock:
+            if len(flags) >= policy.window:
+                seen = flags
+            else:
+                self._recent.extend(flags)
+                seen = list(self._recent) if len(self._recent) == policy.window else []
+            exceeded = bool(seen) and sum(seen) > policy.max_share * len(seen)
+            if exceeded:
+                self._recent.clear()  # the next stop needs a fresh window of failures, not one more sample
+        if exceeded:
+            reasons = Counter(s.reason for s in scores if s.unscorable)
+            raise UnscorableShareError(
+                f"{sum(seen)} of the last {len(seen)} samples could not be scored (this call: "
+                f"{', '.join(f'{r}: {c}' for r, c in reasons.most_common()) or 'none'}), more than "
+                f"rewards.online.unscorable.max_share={policy.max_share}; the causes are logged on rubricate.rewards.online. "
+                "Fix the outage (LLM server, judge, rubric) or raise max_share (null: never stop)"
+            )
 
 
 # -- the process-wide instance the trainer entry points use -------------------------------------------
