@@ -41,7 +41,7 @@ def messy_jsonl(tmp_path: Path) -> Path:
         json.dumps(good("g", "y" * 2_000_000)).encode(),                                             # 7 2 MB response
         json.dumps(good("a")).encode(),                                                              # 8 duplicate of line 1
         b"   ",                                                                                      # 9 blank: not a row
-        json.dumps(good("h") | {"first_bad_step": 9}).encode(),                                      # 10 step outside the trace
+        json.dumps(good("h") | {"ok": False, "first_bad_step": 9}).encode(),                         # 10 step outside the trace
         json.dumps({"uid": "i", "answer_text": "no problem"}).encode(),                              # 11 missing problem
         json.dumps(["a", "list"]).encode(),                                                          # 12 not an object
         json.dumps(good("j") | {"ok": "maybe"}).encode(),                                            # 13 bad boolean
@@ -135,5 +135,5 @@ def test_missing_path_names_the_fix(tmp_path, reader):
 def test_folder_without_matching_files(tmp_path):
     (tmp_path / "notes.txt").write_text("nothing here")
     source = SourceConfig(name="empty", reader="jsonl", path=str(tmp_path), fields=FIELDS)
-    with pytest.raises(IngestError, match="no .jsonl/.json files"):
+    with pytest.raises(IngestError, match=r"no \.jsonl/\.json/.* files under .* \(it holds only notes\.txt\)"):
         list(get_reader("jsonl").read(source))
