@@ -16,14 +16,7 @@ from rubricate.config import FieldMap, SourceConfig, parse_config
 from rubricate.errors import IngestError
 from rubricate.ingest import ingest_source
 from rubricate.ingest.preview import preview_source
-
-
-def table(store, sql: str) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
+from tests.ingest.helpers import table
 
 
 def source_from_yaml_dict(data: dict) -> SourceConfig:

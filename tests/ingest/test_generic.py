@@ -16,6 +16,7 @@ from rubricate.config import FieldMap, SourceConfig
 from rubricate.errors import IngestError
 from rubricate.ingest import ingest_source
 from rubricate.ingest.readers import get_reader
+from tests.ingest.helpers import table
 
 FIELDS = FieldMap(problem="question", response="answer_text", gold_answer="gold", id="uid",
                   label_first_error_step="first_bad_step", label_correct="ok")
@@ -50,14 +51,6 @@ def messy_jsonl(tmp_path: Path) -> Path:
     path = tmp_path / "traces.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
-
-
-def table(store, sql: str) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
 
 
 def test_every_bad_input_is_counted_and_stored(store, messy_jsonl):

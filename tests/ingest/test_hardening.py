@@ -22,14 +22,7 @@ from rubricate.config import FieldMap, SourceConfig, load_config
 from rubricate.errors import ConfigError
 from rubricate.ingest import ingest_source
 from rubricate.store.db import Store, migration_files, utcnow
-
-
-def table(store, sql: str) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
+from tests.ingest.helpers import table
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:

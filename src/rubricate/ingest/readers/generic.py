@@ -123,41 +123,44 @@ def input_files(source: SourceConfig, suffixes: tuple[str, ...]) -> list[Path]:
     return source_files(source, suffixes)[0]
 
 
-def skipped(files: list[Path], reader: str) -> Iterator[SkippedFile]:
-    for f in files:
-        yield SkippedFile(str(f), f"not a file the {reader} reader reads")
+class _FieldMapReader:
+    """Files of one kind under the source's path, each record through the source's field map."""
+
+    dataset: str
+    suffixes: tuple[str, ...]
+
+    def records(self, file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+        raise NotImplementedError
+
+    def read(self, source: SourceConfig) -> Iterator[ReadResult]:
+        assert source.fields is not None
+        mapper = FieldReader(source.fields, source)
+        files, others = source_files(source, self.suffixes)
+        for other in others:
+            yield SkippedFile(str(other), f"not a file the {self.dataset} reader reads")
+        for file in files:
+            for item in self.records(file):
+                result = item if isinstance(item, Rejection) else mapper.map_row(item[1], item[0])
+                result.source_path = str(file)
+                yield result
 
 
-class JsonlReader:
-    """JSON, JSON Lines and their .gz forms (the reader is named `jsonl` in configs)."""
+class JsonlReader(_FieldMapReader):
+    """JSON arrays, JSON objects, JSON Lines and their .gz forms (the reader is named `jsonl` in configs)."""
 
     dataset = "jsonl"
+    suffixes = JSON_SUFFIXES
 
-    def read(self, source: SourceConfig) -> Iterator[ReadResult]:
-        assert source.fields is not None
-        mapper = FieldReader(source.fields, source)
-        files, others = source_files(source, JSON_SUFFIXES)
-        yield from skipped(others, "jsonl")
-        for file in files:
-            for item in json_records(file):
-                result = item if isinstance(item, Rejection) else mapper.map_row(item[1], item[0])
-                result.source_path = str(file)
-                yield result
+    def records(self, file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+        return json_records(file)
 
 
-class ParquetReader:
+class ParquetReader(_FieldMapReader):
     dataset = "parquet"
+    suffixes = (".parquet",)
 
-    def read(self, source: SourceConfig) -> Iterator[ReadResult]:
-        assert source.fields is not None
-        mapper = FieldReader(source.fields, source)
-        files, others = source_files(source, (".parquet",))
-        yield from skipped(others, "parquet")
-        for file in files:
-            for item in parquet_rows(file):
-                result = item if isinstance(item, Rejection) else mapper.map_row(item[1], item[0])
-                result.source_path = str(file)
-                yield result
+    def records(self, file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+        return parquet_rows(file)
 
 
 def parquet_rows(file: Path, batch_size: int = 2048) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
