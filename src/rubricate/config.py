@@ -200,10 +200,14 @@ class SourceConfig(Strict):
             raise ValueError(f"`query` is for the sql reader; '{self.reader}' reads `path`")
         return self
 
-    def path_problem(self) -> str | None:
-        """Why this source's `path` cannot be read (it does not exist), or None. Relative paths are relative
-        to the working directory, as the readers see them."""
-        if not self.path or self.reader == "sql":  # a query's path may be a glob; the query check reads it
+    def input_problem(self) -> str | None:
+        """Why this source cannot be read (its `path` does not exist; its query does not bind), or None.
+        Relative paths are relative to the working directory, as the readers see them."""
+        if self.reader == "sql":  # the path may be a glob: DuckDB binding the query checks it
+            from rubricate.ingest.readers.sql import query_problem  # lazy: duckdb only when a query is configured
+
+            return query_problem(self)
+        if not self.path:
             return None
         if not Path(self.path).exists():
             return f"source '{self.name}': {self.path} does not exist (resolved: {Path(self.path).resolve()}); fix `path`"
@@ -253,7 +257,7 @@ class PipelineConfig(Strict):
         """Raise one ConfigError naming every selected source (default: all) whose input cannot be found, before
         any work starts: a missing path is a config error, not a traceback 40 s into a flow."""
         wanted = set(names) if names is not None else None
-        problems = [p for s in self.sources if wanted is None or s.name in wanted if (p := s.path_problem())]
+        problems = [p for s in self.sources if wanted is None or s.name in wanted if (p := s.input_problem())]
         if problems:
             raise ConfigError("sources that cannot be read:\n" + "\n".join(f"  {p}" for p in problems))
 

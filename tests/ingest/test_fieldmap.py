@@ -223,3 +223,40 @@ def test_pipeline_dry_run_prints_the_preview_without_prefect(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "source 'd'" in out and "problem: What is 1+1?" in out
     assert not (tmp_path / "data" / "rubricate.duckdb").exists()
+
+
+def test_a_real_pretty_printed_array_ingests_with_the_field_map_alone_and_agrees_with_its_reader(store):
+    """ProcessBench's gsm8k.json (a pretty-printed array, 0-based first-error labels, -1 = all correct) through the
+    generic reader gives the same labels as the dedicated ProcessBench reader."""
+    from tests.conftest import shared_data
+
+    path = shared_data("processbench", "gsm8k.json")
+    mapped = source_from_yaml_dict({
+        "name": "pb_generic", "reader": "jsonl", "path": str(path),
+        "fields": {"problem": "problem", "steps": "steps", "id": "id", "model": "generator",
+                   "label_final_answer_correct": "final_answer_correct", "label_first_error_step": "label",
+                   "label_correct": {"from": "label", "map": {"-1": True}, "otherwise": False}},
+    })
+    report = ingest_source(store, mapped)
+    assert (report.n_in, report.n_accepted, report.n_rejected) == (400, 400, 0)
+    ingest_source(store, SourceConfig(name="processbench", reader="processbench", path=str(path)))
+    differing = table(store, """
+        SELECT count(*) FROM traces g JOIN traces p ON p.source_id = g.source_id AND p.dataset = 'processbench'
+        WHERE g.dataset = 'pb_generic' AND (g.steps IS DISTINCT FROM p.steps OR g.label_correct IS DISTINCT FROM p.label_correct
+              OR g.label_first_error_step IS DISTINCT FROM p.label_first_error_step
+              OR g.label_final_answer_correct IS DISTINCT FROM p.label_final_answer_correct OR g.model IS DISTINCT FROM p.model)""")
+    assert differing == [(0,)]
+    assert table(store, "SELECT count(*) FILTER (WHERE NOT label_correct) FROM traces WHERE dataset = 'pb_generic'") == [(207,)]
+
+
+def test_a_broken_query_is_found_at_config_check(tmp_path):
+    from rubricate.errors import ConfigError
+
+    cfg = parse_config({"sources": [
+        {"name": "typo", "reader": "sql", "path": str(tmp_path / "none.jsonl"), "query": "SELECT * FROM read_json_auto({path})"},
+        {"name": "cols", "reader": "sql", "query": "SELECT 'p' AS question, 'r' AS response"},
+    ]})
+    with pytest.raises(ConfigError) as info:
+        cfg.check_sources()
+    assert "source 'typo': the query failed" in str(info.value) and "none.jsonl" in str(info.value)
+    assert "source 'cols'" in str(info.value) and "`problem` column" in str(info.value)

@@ -16,14 +16,15 @@ rejected-rows accounting as the file readers.
 
 from __future__ import annotations
 
-from typing import Iterator
-
-from pydantic import ValidationError
+from typing import TYPE_CHECKING, Iterator
 
 from rubricate.config import MAPPABLE_FIELDS, FieldMap, SourceConfig
 from rubricate.errors import IngestError
 from rubricate.ingest.fieldmap import FieldReader
 from rubricate.ingest.records import ReadResult
+
+if TYPE_CHECKING:
+    import duckdb
 
 BATCH_ROWS = 2048
 
@@ -38,40 +39,60 @@ def render_query(source: SourceConfig) -> str:
     return source.query.replace("{path}", sql_literal(source.path)) if source.path else source.query
 
 
+def _fields_for(source: SourceConfig, columns: list[str]) -> FieldMap:
+    """The identity field map for the query's columns; IngestError when they cannot make traces."""
+    dupes = sorted({c for c in columns if columns.count(c) > 1})
+    if dupes:
+        raise IngestError(f"source '{source.name}': the query returns columns {dupes} more than once; alias them apart")
+    if "problem" not in columns or not ({"response", "steps"} & set(columns)):
+        raise IngestError(
+            f"source '{source.name}': the query must return a `problem` column and a `response` or `steps` column; "
+            f"it returns {columns}. Name the output columns after the fields: {', '.join(MAPPABLE_FIELDS)}"
+        )
+    return FieldMap.identity(columns)
+
+
+def _relation(con: "duckdb.DuckDBPyConnection", source: SourceConfig) -> "duckdb.DuckDBPyRelation":
+    import duckdb
+
+    try:
+        relation = con.sql(render_query(source))
+    except duckdb.Error as exc:
+        raise IngestError(f"source '{source.name}': the query failed: {exc}") from None
+    if relation is None:
+        raise IngestError(f"source '{source.name}': the query returns no rows (it must be a SELECT)")
+    return relation
+
+
+def query_problem(source: SourceConfig) -> str | None:
+    """Why the source's query cannot make traces (syntax, a missing file, missing columns), or None. DuckDB binds
+    the query (reading the files' schemas) without running it, so a config check finds these before a flow starts."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        _fields_for(source, list(_relation(con, source).columns))
+        return None
+    except IngestError as exc:
+        return str(exc)
+    finally:
+        con.close()
+
+
 class SqlReader:
     dataset = "sql"
 
     def read(self, source: SourceConfig) -> Iterator[ReadResult]:
         import duckdb
 
-        query = render_query(source)
         con = duckdb.connect(":memory:")
         try:
-            try:
-                result = con.sql(query)
-            except duckdb.Error as exc:
-                raise IngestError(f"source '{source.name}': the query failed: {exc}") from None
-            if result is None:
-                raise IngestError(f"source '{source.name}': the query returns no rows (it must be a SELECT)")
-            columns = list(result.columns)
-            dupes = sorted({c for c in columns if columns.count(c) > 1})
-            if dupes:
-                raise IngestError(f"source '{source.name}': the query returns columns {dupes} more than once; alias them apart")
-            try:
-                fields = FieldMap.identity(columns)
-            except ValidationError:
-                raise IngestError(
-                    f"source '{source.name}': the query must return a `problem` column and a `response` or `steps` column; "
-                    f"it returns {columns}. Name the output columns after the fields: {', '.join(MAPPABLE_FIELDS)}"
-                ) from None
-            if "problem" not in columns:
-                raise IngestError(f"source '{source.name}': the query returns no `problem` column (it returns {columns})")
-            mapper = FieldReader(fields, source)
+            result = _relation(con, source)
+            mapper = FieldReader(_fields_for(source, list(result.columns)), source)
             where = f"<sql:{source.name}>"
             line = 0
             try:
-                reader = result.to_arrow_reader(BATCH_ROWS)
-                for batch in reader:
+                for batch in result.to_arrow_reader(BATCH_ROWS):
                     for row in batch.to_pylist():
                         line += 1
                         item = mapper.map_row(row, line)
