@@ -104,7 +104,9 @@ def preview_source(source: SourceConfig, *, n_show: int = 3, max_rows: int = 10_
     preview = SourcePreview(source.name, source.reader, max_rows)
     names = list(source.fields.specs()) if source.fields is not None else list(_DRAFT_FIELDS)
     if source.reader == "sql":
-        names = list(_DRAFT_FIELDS)  # the query's columns are its mapping
+        from rubricate.ingest.readers.sql import query_fields
+
+        names = query_fields(source)  # the query's columns are its mapping
     for item in get_reader(source.reader).read(source):
         if isinstance(item, SkippedFile):
             preview.skipped_files.append(item.path)

@@ -64,19 +64,27 @@ def _relation(con: "duckdb.DuckDBPyConnection", source: SourceConfig) -> "duckdb
     return relation
 
 
-def query_problem(source: SourceConfig) -> str | None:
-    """Why the source's query cannot make traces (syntax, a missing file, missing columns), or None. DuckDB binds
-    the query (reading the files' schemas) without running it, so a config check finds these before a flow starts."""
+def query_fields(source: SourceConfig) -> list[str]:
+    """The fields the query's columns map (for the dry run); IngestError when the query cannot make traces."""
     import duckdb
 
     con = duckdb.connect(":memory:")
     try:
-        _fields_for(source, list(_relation(con, source).columns))
+        columns = list(_relation(con, source).columns)
+        _fields_for(source, columns)
+        return [f for f in MAPPABLE_FIELDS if f in columns]
+    finally:
+        con.close()
+
+
+def query_problem(source: SourceConfig) -> str | None:
+    """Why the source's query cannot make traces (syntax, a missing file, missing columns), or None. DuckDB binds
+    the query (reading the files' schemas) without running it, so a config check finds these before a flow starts."""
+    try:
+        query_fields(source)
         return None
     except IngestError as exc:
         return str(exc)
-    finally:
-        con.close()
 
 
 class SqlReader:
