@@ -260,3 +260,38 @@ def test_a_broken_query_is_found_at_config_check(tmp_path):
         cfg.check_sources()
     assert "source 'typo': the query failed" in str(info.value) and "none.jsonl" in str(info.value)
     assert "source 'cols'" in str(info.value) and "`problem` column" in str(info.value)
+
+
+def test_readme_verdict_field_with_a_step_pattern(store, tmp_path):
+    path = tmp_path / "v.jsonl"
+    path.write_text("".join(json.dumps({"q": f"P{i}", "r": "a\n\nb\n\nc", "verdict": v}) + "\n"
+                            for i, v in enumerate(["Correct", "Incorrect", "Step 2", "Step two"])))
+    report = ingest_source(store, source_from_yaml_dict({
+        "name": "v", "reader": "jsonl", "path": str(path), "step_base": 1,
+        "fields": {"problem": "q", "response": "r",
+                   "label_correct": {"from": "verdict", "map": {"Correct": True}, "otherwise": False},
+                   "label_first_error_step": {"from": "verdict", "map": {"Correct": None, "Incorrect": None}, "pattern": r"Step (\d+)"}},
+    }))
+    assert (report.n_accepted, report.rejected_by_reason) == (3, {"bad_value": 1})
+    assert "does not match `pattern`" in table(store, "SELECT detail FROM rejected_rows")[0][0]
+    assert table(store, "SELECT problem, label_correct, label_first_error_step FROM traces ORDER BY problem") == [
+        ("P0", True, None), ("P1", False, None), ("P2", False, 1)]
+
+
+def test_readme_sql_source_joins_labels_from_another_file(store, tmp_path):
+    (tmp_path / "traces.jsonl").write_text(
+        json.dumps({"uid": "t1", "question": "What is 2+3?", "sections": [{"content": "2+3 = 5."}, {"content": "So 5."}]}) + "\n"
+        + json.dumps({"uid": "t2", "question": "What is 6/2?", "sections": [{"content": "6/2 = 2."}, {"content": "So 2."}]}) + "\n")
+    (tmp_path / "labels.csv").write_text("uid,verdict,first_wrong_step,gold\nt1,correct,,5\nt2,wrong,1,3\n")
+    labels = str(tmp_path / "labels.csv").replace("'", "''")
+    report = ingest_source(store, source_from_yaml_dict({
+        "name": "joined", "reader": "sql", "path": str(tmp_path / "traces.jsonl"), "step_base": 1,
+        "query": f"""
+            SELECT t.uid AS id, t.question AS problem, [s.content FOR s IN t.sections] AS steps, l.gold AS gold_answer,
+                   l.verdict = 'correct' AS label_correct, l.first_wrong_step AS label_first_error_step
+            FROM read_json_auto({{path}}) t
+            JOIN read_csv('{labels}') l USING (uid)""",
+    }))
+    assert (report.n_in, report.n_accepted) == (2, 2)
+    assert table(store, "SELECT source_id, steps, gold_answer, label_correct, label_first_error_step FROM traces ORDER BY source_id") == [
+        ("t1", ["2+3 = 5.", "So 5."], "5", True, None), ("t2", ["6/2 = 2.", "So 2."], "3", False, 0)]
