@@ -145,6 +145,11 @@ class FieldMap(Strict):
     def _response_or_steps(self) -> "FieldMap":
         if not self.response and not self.steps:
             raise ValueError("map at least one of `response` or `steps`")
+        for name, spec in self.specs().items():
+            if spec.reduce in ("first_true", "min", "max") and name not in STEP_FIELDS:
+                raise ValueError(f"{name}: `reduce: {spec.reduce}` picks a step index; it is for label_first_error_step")
+            if name == "steps" and (spec.map is not None or spec.pattern or spec.reduce):
+                raise ValueError("steps: `map`, `pattern` and `reduce` are for single values; steps take `from` and `nulls`")
         return self
 
     def specs(self) -> dict[str, FieldSpec]:

@@ -295,3 +295,26 @@ def test_readme_sql_source_joins_labels_from_another_file(store, tmp_path):
     assert (report.n_in, report.n_accepted) == (2, 2)
     assert table(store, "SELECT source_id, steps, gold_answer, label_correct, label_first_error_step FROM traces ORDER BY source_id") == [
         ("t1", ["2+3 = 5.", "So 5."], "5", True, None), ("t2", ["6/2 = 2.", "So 2."], "3", False, 0)]
+
+
+def test_value_rules_that_cannot_apply_are_config_errors():
+    from rubricate.errors import ConfigError
+
+    for fields, message in [
+        ({"problem": "q", "response": "r", "label_correct": {"from": "v", "reduce": "first_true"}}, "for label_first_error_step"),
+        ({"problem": "q", "steps": {"from": "s", "map": {"a": "b"}}}, "steps take `from` and `nulls`"),
+        ({"problem": "q", "response": "r", "gold_answer": {"from": "g", "pattern": "no group"}}, "needs a group"),
+        ({"problem": "q", "response": "r", "gold_answer": "a..b"}, "is not a field path"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_config({"sources": [{"name": "x", "reader": "jsonl", "path": "x", "fields": fields}]})
+
+
+def test_sql_decimal_values_read_as_numbers(store, tmp_path):
+    source = SourceConfig(name="dec", reader="sql", query="""
+        SELECT 'What is 3/2?' AS problem, 'It is 1.5.' AS response, 1.5 AS gold_answer, 2.0 AS label_first_error_step""")
+    report = ingest_source(store, source)
+    assert report.n_accepted == 0 and report.rejected_by_reason == {"bad_value": 1}  # step 2 of a one-step trace
+    ok = SourceConfig(name="dec2", reader="sql", query="SELECT 'What is 3/2?' AS problem, 'It is 1.5.' AS response, 1.5 AS gold_answer")
+    assert ingest_source(store, ok).n_accepted == 1
+    assert table(store, "SELECT gold_answer FROM traces") == [("1.5",)]

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import math
 import re
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from rubricate.config import BOOL_FIELDS, STEP_FIELDS, FieldMap, FieldSpec, SourceConfig
@@ -62,7 +64,7 @@ def _kind(value: Any) -> str:
 
 
 class FieldReader:
-    """Reads the mapped fields of rows for one source; also counts nothing: it is pure per row."""
+    """The field map of one source, compiled once and applied row by row (`map_row`); it keeps no state between rows."""
 
     def __init__(self, fields: FieldMap, source: SourceConfig) -> None:
         self.fields = fields
@@ -112,8 +114,8 @@ class FieldReader:
                                "set `reduce` (first, last, min, max, or first_true for per-step flags) to pick one value")
             values = [self._rules(name, v if v is not MISSING else None) for v in raw]
             if spec.reduce == "first_true":
-                flags = [_as_bool(v, self._where(name)) for v in values]
-                return _Position(next((i for i, f in enumerate(flags) if f), -1))
+                flags = [v is not None and _as_bool(v, self._where(name)) for v in values]
+                return Position(next((i for i, f in enumerate(flags) if f), None))
             present = [v for v in values if v is not None]
             if not present:
                 return None
@@ -129,7 +131,7 @@ class FieldReader:
             return value
         if isinstance(value, bool):
             raise BadValue(f"{self._where(name)} is a boolean ({value}), expected text; map it with `map` if it means something")
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float, Decimal)):
             return str(value)
         if isinstance(value, dict):
             keys = ", ".join(f"'{self.specs[name].path}.{k}'" for k in list(value)[:5])
@@ -198,8 +200,11 @@ class FieldReader:
             else:
                 values[name] = self._text(name, value)
         steps = None
-        if "steps" in self.specs and raw["steps"] is not None:
-            steps = self._steps("steps", raw["steps"])
+        steps_raw = self._rules("steps", raw["steps"]) if "steps" in self.specs else None  # only `nulls` apply to steps
+        if steps_raw is not None:
+            if isinstance(raw.get("response"), list):
+                raise BadValue(f"{self._where('response')} is a list and `steps` is mapped too: map the steps once")
+            steps = self._steps("steps", steps_raw)
         elif isinstance(raw.get("response"), list):
             steps = self._steps("response", raw["response"])
         draft = TraceDraft(
@@ -224,20 +229,19 @@ class FieldReader:
     def _step(self, name: str, value: Any) -> int | None:
         if value is None:
             return None
-        if isinstance(value, _Position):  # a position in a per-step list: 0-based already
-            return None if value.index < 0 else value.index
+        if isinstance(value, Position):  # a position in a per-step list: 0-based already, step_base does not apply
+            return value.index
         idx = _as_int(value, self._where(name))
         if idx < 0:  # ProcessBench-style -1 = "no error"
             return None
         return idx - self.source.step_base
 
 
-class _Position(int):
-    """A 0-based position found by `reduce: first_true` (step_base does not apply); -1 = none."""
+@dataclass(frozen=True)
+class Position:
+    """The 0-based position `reduce: first_true` found in a per-step list (None: no element is true)."""
 
-    @property
-    def index(self) -> int:
-        return int(self)
+    index: int | None
 
 
 def _as_int(value: Any, where: str) -> int:
@@ -245,7 +249,7 @@ def _as_int(value: Any, where: str) -> int:
         raise BadValue(f"{where}: step index must be a number, got the boolean {value}")
     if isinstance(value, int):
         return value
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, (float, Decimal)) and value == int(value):
         return int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
         return int(value)
