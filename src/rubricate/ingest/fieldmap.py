@@ -72,6 +72,10 @@ class FieldReader:
         self.specs = fields.specs()
         self.global_nulls = set(fields.nulls)
         self.patterns = {name: re.compile(s.pattern) for name, s in self.specs.items() if s.pattern}
+        self.parts = {name: split_path(s.path) for name, s in self.specs.items()}
+        # fields with no value rules: their values are read as they are (the common case, kept fast)
+        self.plain = {name for name, s in self.specs.items()
+                      if not (self.global_nulls or s.nulls or s.map is not None or s.pattern)}
         # top-level keys the map reads; the rest of the row goes to `extra`
         self.mapped_keys = {split_path(s.path)[0] for s in self.specs.values()}
 
@@ -81,11 +85,11 @@ class FieldReader:
 
     def _rules(self, name: str, value: Any) -> Any:
         """nulls -> map -> pattern for one scalar value; None means no value."""
-        spec = self.specs[name]
         if value is None or (isinstance(value, float) and math.isnan(value)):  # NaN: Parquet/pandas' missing number
             return None
-        if not isinstance(value, (str, int, float, bool)):
-            return value  # objects and lists: the field's reading says what is wrong with them
+        if name in self.plain or not isinstance(value, (str, int, float, bool)):
+            return value  # no rules; or objects and lists, whose reading says what is wrong with them
+        spec = self.specs[name]
         key = value_key(value)
         if key in self.global_nulls or key in spec.nulls:
             return None
@@ -157,7 +161,7 @@ class FieldReader:
 
     def read(self, name: str, row: dict[str, Any]) -> tuple[Any, bool]:
         """(raw value, absent) for a mapped field."""
-        value = get_path(row, self.specs[name].path)
+        value = _walk(row, self.parts[name])
         return (None, True) if value is MISSING else (value, False)
 
     # -- one row ---------------------------------------------------------------------------------------
