@@ -216,6 +216,14 @@ class SourceConfig(Strict):
             return None
         if not Path(self.path).exists():
             return f"source '{self.name}': {self.path} does not exist (resolved: {Path(self.path).resolve()}); fix `path`"
+        if self.reader in ("jsonl", "parquet") and Path(self.path).is_dir():
+            from rubricate.errors import IngestError
+            from rubricate.ingest.readers.generic import JsonlReader, ParquetReader, source_files
+
+            try:
+                source_files(self, (JsonlReader if self.reader == "jsonl" else ParquetReader).suffixes)
+            except IngestError as exc:  # a folder with no file this reader reads
+                return str(exc)
         return None
 
 

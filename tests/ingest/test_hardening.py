@@ -169,10 +169,13 @@ def _config_with(tmp_path: Path, sources: list[dict]) -> Path:
 
 def test_missing_source_paths_are_found_at_config_load(tmp_path):
     good = write_jsonl(tmp_path / "ok.jsonl", [{"q": "a", "r": "b"}])
+    (tmp_path / "texts").mkdir()
+    (tmp_path / "texts" / "notes.txt").write_text("not json")
     cfg = load_config(_config_with(tmp_path, [
         {"name": "ok", "reader": "jsonl", "path": str(good), "fields": {"problem": "q", "response": "r"}},
         {"name": "gone", "reader": "jsonl", "path": str(tmp_path / "absent.jsonl"), "fields": {"problem": "q", "response": "r"}},
         {"name": "gone_too", "reader": "processbench", "path": str(tmp_path / "nowhere")},
+        {"name": "no_json", "reader": "jsonl", "path": str(tmp_path / "texts"), "fields": {"problem": "q", "response": "r"}},
     ]))
     cfg.check_sources(["ok"])  # only the selected sources are checked
     with pytest.raises(ConfigError) as info:
@@ -180,6 +183,7 @@ def test_missing_source_paths_are_found_at_config_load(tmp_path):
     message = str(info.value)
     assert "'gone'" in message and "absent.jsonl" in message and "'gone_too'" in message and "nowhere" in message
     assert "fix `path`" in message and "'ok'" not in message
+    assert "source 'no_json': no .jsonl/" in message and "notes.txt" in message
 
 
 def test_pipeline_cli_stops_before_prefect_starts_on_a_missing_path(tmp_path, capsys):
