@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rubricate.config import BOOL_FIELDS, STEP_FIELDS, FieldMap, FieldSpec, SourceConfig
+from rubricate.config import BOOL_FIELDS, STEP_FIELDS, FieldMap, SourceConfig
 from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
 
 MISSING: Any = object()  # a path that matches nothing (unlike a JSON null, which is present and empty)

@@ -15,7 +15,7 @@ from typing import IO, Any, Iterator
 
 from rubricate.config import SourceConfig
 from rubricate.errors import IngestError
-from rubricate.ingest.fieldmap import FieldReader, get_path  # noqa: F401  (get_path: the readers' path helper)
+from rubricate.ingest.fieldmap import FieldReader
 from rubricate.ingest.records import ReadResult, Rejection, SkippedFile, excerpt
 
 JSON_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz")
