@@ -6,9 +6,10 @@ Secrets never live here: API keys come from the environment (see the LLM backend
 
 from __future__ import annotations
 
+import json
 import os
-from pathlib import Path
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 import yaml
@@ -74,10 +75,15 @@ class FieldSpec(Strict):
     @field_validator("map", mode="before")
     @classmethod
     def _string_keys(cls, value: Any) -> Any:
-        # YAML reads `true:` or `1:` as non-string keys; values are compared as text (see fieldmap.value_key)
+        # YAML reads `true:` or `1:` as non-string keys; values are compared as text (value_key)
         if isinstance(value, dict):
-            return {(k if isinstance(k, str) else _json_key(k)): v for k, v in value.items()}
+            return {value_key(k): v for k, v in value.items()}
         return value
+
+    @field_validator("nulls", mode="before")
+    @classmethod
+    def _null_keys(cls, value: Any) -> Any:
+        return _value_keys(value)
 
     @field_validator("pattern")
     @classmethod
@@ -102,10 +108,13 @@ class FieldSpec(Strict):
         return "otherwise" in self.model_fields_set
 
 
-def _json_key(value: Any) -> str:
-    import json
+def value_key(value: Any) -> str:
+    """A value as `nulls` and `map` compare it: text stripped, anything else as JSON (-1 -> "-1", true -> "true")."""
+    return value.strip() if isinstance(value, str) else json.dumps(value)
 
-    return json.dumps(value)
+
+def _value_keys(value: Any) -> Any:
+    return [value_key(v) for v in value] if isinstance(value, list) else value
 
 
 def _check_path(value: str) -> str:
@@ -140,6 +149,11 @@ class FieldMap(Strict):
     @classmethod
     def _paths(cls, value: str | FieldSpec | None) -> str | FieldSpec | None:
         return _check_path(value) if isinstance(value, str) else value
+
+    @field_validator("nulls", mode="before")
+    @classmethod
+    def _null_keys(cls, value: Any) -> Any:
+        return _value_keys(value)
 
     @model_validator(mode="after")
     def _response_or_steps(self) -> "FieldMap":

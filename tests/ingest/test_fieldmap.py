@@ -317,3 +317,26 @@ def test_sql_decimal_values_read_as_numbers(store, tmp_path):
     ok = SourceConfig(name="dec2", reader="sql", query="SELECT 'What is 3/2?' AS problem, 'It is 1.5.' AS response, 1.5 AS gold_answer")
     assert ingest_source(store, ok).n_accepted == 1
     assert table(store, "SELECT gold_answer FROM traces") == [("1.5",)]
+
+
+def test_yaml_numbers_and_booleans_work_as_nulls_and_map_keys(store, tmp_path):
+    import yaml
+
+    path = tmp_path / "n.jsonl"
+    path.write_text("".join(json.dumps({"q": f"P{i}", "r": "a\n\nb", "e": e, "g": g}) + "\n"
+                            for i, (e, g) in enumerate([(-1, 1), (2, 0), (-1, 1)])))
+    data = yaml.safe_load(f"""
+        name: n
+        reader: jsonl
+        path: {path}
+        step_base: 1
+        fields:
+          problem: q
+          response: r
+          label_first_error_step: {{from: e, nulls: [-1]}}
+          label_final_answer_correct: {{from: g, map: {{1: yes, 0: no}}}}
+    """)
+    report = ingest_source(store, source_from_yaml_dict(data))
+    assert report.n_accepted == 3
+    assert table(store, "SELECT problem, label_first_error_step, label_final_answer_correct, label_correct FROM traces ORDER BY problem") == [
+        ("P0", None, True, None), ("P1", 1, False, False), ("P2", None, True, None)]

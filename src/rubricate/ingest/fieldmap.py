@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from rubricate.config import BOOL_FIELDS, STEP_FIELDS, FieldMap, SourceConfig
+from rubricate.config import BOOL_FIELDS, STEP_FIELDS, FieldMap, SourceConfig, value_key
 from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
 
 MISSING: Any = object()  # a path that matches nothing (unlike a JSON null, which is present and empty)
@@ -54,9 +54,6 @@ def _walk(cur: Any, parts: list[str]) -> Any:
     return cur
 
 
-def value_key(value: Any) -> str:
-    """How a value is compared with `nulls` and `map` keys: text as given (stripped), anything else as JSON."""
-    return value.strip() if isinstance(value, str) else json.dumps(value)
 
 
 def _kind(value: Any) -> str:
