@@ -340,3 +340,13 @@ def test_yaml_numbers_and_booleans_work_as_nulls_and_map_keys(store, tmp_path):
     assert report.n_accepted == 3
     assert table(store, "SELECT problem, label_first_error_step, label_final_answer_correct, label_correct FROM traces ORDER BY problem") == [
         ("P0", None, True, None), ("P1", 1, False, False), ("P2", None, True, None)]
+
+
+def test_preview_suggests_step_base_when_labels_look_one_based(tmp_path):
+    path = tmp_path / "one_based.jsonl"
+    path.write_text("".join(json.dumps({"q": f"P{i}", "steps": ["a", "b", "c"], "err": 3 if i < 3 else 1}) + "\n" for i in range(5)))
+    source = SourceConfig(name="ob", reader="jsonl", path=str(path),
+                          fields=FieldMap(problem="q", response=None, steps="steps", label_first_error_step="err"))
+    preview = preview_source(source)
+    assert (preview.n_outside, preview.n_valid) == (3, 2)
+    assert "are the labels 1-based? set `step_base: 1`" in preview.render()

@@ -53,9 +53,11 @@ class SourcePreview:
     def warnings(self) -> list[str]:
         out = []
         if self.n_outside:
-            hint = " (many equal the step count: are the labels 1-based? set `step_base: 1`)" if self.n_at_end * 2 >= self.n_outside else ""
+            hint = (" (many equal the step count: are the labels 1-based? set `step_base: 1`)"
+                    if self.reader in FIELD_MAP_READERS and self.n_at_end * 2 >= self.n_outside else "")
+            check = "check `steps` and `step_base`" if self.reader in FIELD_MAP_READERS else "the source labels steps its traces lack"
             out.append(f"{self.n_outside} of {self.n_step_labels} labelled first-error steps fall outside their trace's steps: "
-                       f"steps and labels are misaligned (check `steps` and `step_base`){hint}; those rows would be rejected")
+                       f"steps and labels are misaligned ({check}){hint}; those rows would be rejected")
         for key, count in self.absent.items():
             if self.n_mapped and count == self.n_mapped:
                 out.append(f"mapped path {key} matched nothing in all {count} rows read: check its spelling in `fields`")
@@ -117,8 +119,8 @@ def preview_source(source: SourceConfig, *, n_show: int = 3, max_rows: int = 10_
         if isinstance(item, Rejection):
             _rejected(preview, item)
             continue
+        bad = validate_draft(item, source)  # fills response/steps from each other, as the ingest stores them
         _observe(preview, item, names, source)
-        bad = validate_draft(item, source)
         if bad is not None:
             if OUTSIDE_STEPS in bad.detail:
                 preview.n_outside += 1
