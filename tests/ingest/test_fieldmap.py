@@ -208,18 +208,23 @@ def test_preview_shows_rows_labels_empty_fields_and_warns_on_misaligned_steps(st
     assert table(store, "SELECT count(*) FROM traces") == [(0,)]  # wrote nothing
 
 
-def test_pipeline_dry_run_prints_the_preview_without_prefect(tmp_path, capsys):
+def test_pipeline_dry_run_prints_the_preview_without_prefect(tmp_path):
+    import contextlib
+    import io
+
     import yaml
 
-    from flows.pipeline import main
+    from flows.pipeline import main  # outside any capture of ours (see test_hardening's CLI test)
 
     path = tmp_path / "d.jsonl"
     path.write_text(json.dumps({"q": "What is 1+1?", "r": "2"}) + "\n")
     config = tmp_path / "c.yaml"
     config.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"),
                                       "sources": [{"name": "d", "reader": "jsonl", "path": str(path), "fields": {"problem": "q", "response": "r"}}]}))
-    assert main(["--config", str(config), "--dry-run"]) == 0
-    out = capsys.readouterr().out
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        assert main(["--config", str(config), "--dry-run"]) == 0
+    out = stdout.getvalue()
     assert "source 'd'" in out and "problem: What is 1+1?" in out
     assert not (tmp_path / "data" / "rubricate.duckdb").exists()
 

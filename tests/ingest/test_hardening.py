@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 from pathlib import Path
 
@@ -186,11 +188,15 @@ def test_missing_source_paths_are_found_at_config_load(tmp_path):
     assert "source 'no_json': no .jsonl/" in message and "notes.txt" in message
 
 
-def test_pipeline_cli_stops_before_prefect_starts_on_a_missing_path(tmp_path, capsys):
+def test_pipeline_cli_stops_before_prefect_starts_on_a_missing_path(tmp_path):
+    # imported outside any capture of our own: Prefect binds its log handlers to sys.stderr at import, and a
+    # test's capsys stream is closed after the test (later flows would then log into a closed file)
     from flows.pipeline import main
 
     config = _config_with(tmp_path, [{"name": "gone", "reader": "jsonl", "path": str(tmp_path / "absent.jsonl"),
                                       "fields": {"problem": "q", "response": "r"}}])
-    assert main(["--config", str(config)]) == 2
-    err = capsys.readouterr().err
+    stderr = io.StringIO()
+    with contextlib.redirect_stderr(stderr):
+        assert main(["--config", str(config)]) == 2
+    err = stderr.getvalue()
     assert "source 'gone'" in err and "absent.jsonl" in err and "Traceback" not in err
