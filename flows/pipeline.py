@@ -1,6 +1,7 @@
 """The main flow: ingest the configured sources, verify final answers (rules, then an LLM for what they reject), summarise, track.
 
 Run locally:  python -m flows.pipeline --config configs/demo.yaml   (what `make demo` does)
+Look first:   python -m flows.pipeline --config my.yaml --dry-run   (mapped rows, labels, empty fields; writes nothing)
 Deployed:     see prefect.yaml (deployment `pipeline/pipeline`).
 """
 
@@ -34,6 +35,7 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
     unknown = sorted(set(names) - {s.name for s in cfg.sources})
     if unknown:
         raise RubricateError(f"sources {unknown} are not in {config_path}; known: {[s.name for s in cfg.sources]}")
+    cfg.check_sources(names)
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
     with tracked_flow_run(cfg, "pipeline", tags=tags) as tracker:
         # Each stage's counts are logged as the stage ends, so a run that fails later still shows what finished.
@@ -62,9 +64,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=pipeline.__doc__)
     parser.add_argument("--config", default="configs/demo.yaml")
     parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="show what the sources would ingest (first mapped rows, labels, empty fields, warnings); write nothing")
+    parser.add_argument("--preview-rows", type=int, default=10_000, help="rows a dry run reads per source (default 10,000)")
     args = parser.parse_args(argv)
     try:
         cfg = load_config(args.config)  # fail fast with a clear message before Prefect starts
+        cfg.check_sources(args.sources)
+        if args.dry_run:
+            from rubricate.ingest.preview import preview_source
+
+            for source in cfg.sources:
+                if not args.sources or source.name in args.sources:
+                    print(preview_source(source, max_rows=args.preview_rows).render(), end="\n\n")
+            return 0
         start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = pipeline(config_path=args.config, sources=args.sources)
     except RubricateError as exc:

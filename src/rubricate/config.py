@@ -6,12 +6,14 @@ Secrets never live here: API keys come from the environment (see the LLM backend
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from rubricate.errors import ConfigError
 from rubricate.collect.config import CollectConfig
@@ -26,6 +28,7 @@ from rubricate.strict import Strict
 READERS = (
     "jsonl",
     "parquet",
+    "sql",
     "sample",
     "processbench",
     "prmbench",
@@ -36,32 +39,148 @@ READERS = (
     "verl",
 )
 ReaderName = Literal[
-    "jsonl", "parquet", "sample", "processbench", "prmbench", "mr_ben", "big_bench_mistake", "mathdial", "debugbench", "verl"
+    "jsonl", "parquet", "sql", "sample", "processbench", "prmbench", "mr_ben", "big_bench_mistake", "mathdial", "debugbench", "verl"
 ]
 
 
-class FieldMap(Strict):
-    """Where the common fields live in a generic JSONL/Parquet row (dotted paths reach into nested objects)."""
+# How a field's value is read (see ingest/fieldmap.py): text, true/false, a step index, or the list of steps.
+TEXT_FIELDS = ("problem", "response", "gold_answer", "id", "model", "split", "domain", "label_error_type", "label_error_description")
+BOOL_FIELDS = ("label_correct", "label_final_answer_correct")
+STEP_FIELDS = ("label_first_error_step",)
+MAPPABLE_FIELDS = (*TEXT_FIELDS[:2], "steps", *TEXT_FIELDS[2:], *BOOL_FIELDS, *STEP_FIELDS)
 
-    problem: str = "problem"
-    response: str | None = "response"
-    steps: str | None = None
-    gold_answer: str | None = None
-    id: str | None = None
-    model: str | None = None
-    label_correct: str | None = None
-    label_final_answer_correct: str | None = None
-    label_first_error_step: str | None = None
-    label_error_type: str | None = None
-    label_error_description: str | None = None
-    split: str | None = None
-    domain: str | None = None
+# `[*]` in a path reaches into every element of a list: `sections[*].content`.
+_PATH = re.compile(r"^[^.\[\]]+(\[(\*|-?\d+)\]|\.[^.\[\]]+)*$")
+
+
+class FieldSpec(Strict):
+    """A mapped field with rules for its values: `{from: verdict, map: {correct: true, wrong: false}}`.
+
+    Order: `nulls` (these values mean "no value") -> `map` (exact value -> replacement; `otherwise` for the rest)
+    -> `pattern` (a regex whose first group is the value) -> the field's own reading (text, true/false, step).
+    A list value (a path through `[*]`, or a list in the row) needs `reduce` for a single-valued field.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    path: str = Field(alias="from", min_length=1)
+    map: dict[str, Any] | None = None
+    otherwise: Any = None  # the value for anything `map` does not name; leave it out to reject such rows
+    nulls: list[str] = Field(default_factory=list)
+    pattern: str | None = None
+    # first | last | min | max: pick one element of a list (step indices such as [5, 6]);
+    # first_true: the position of the first element that reads as true (per-step flags such as step_level[*].has_error)
+    reduce: Literal["first", "last", "min", "max", "first_true"] | None = None
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _string_keys(cls, value: Any) -> Any:
+        # YAML reads `true:` or `1:` as non-string keys; values are compared as text (value_key)
+        if isinstance(value, dict):
+            return {value_key(k): v for k, v in value.items()}
+        return value
+
+    @field_validator("nulls", mode="before")
+    @classmethod
+    def _null_keys(cls, value: Any) -> Any:
+        return _value_keys(value)
+
+    @field_validator("pattern")
+    @classmethod
+    def _one_group(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            compiled = re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"`pattern` is not a valid regular expression: {exc}") from None
+        if compiled.groups < 1:
+            raise ValueError("`pattern` needs a group around the value, e.g. 'Step (\\d+)'")
+        return value
+
+    @field_validator("path")
+    @classmethod
+    def _valid_path(cls, value: str) -> str:
+        return _check_path(value)
+
+    @property
+    def has_otherwise(self) -> bool:
+        return "otherwise" in self.model_fields_set
+
+
+def value_key(value: Any) -> str:
+    """A value as `nulls` and `map` compare it: text stripped, anything else as JSON (-1 -> "-1", true -> "true")."""
+    return value.strip() if isinstance(value, str) else json.dumps(value)
+
+
+def _value_keys(value: Any) -> Any:
+    return [value_key(v) for v in value] if isinstance(value, list) else value
+
+
+def _check_path(value: str) -> str:
+    if not _PATH.match(value):
+        raise ValueError(f"'{value}' is not a field path: use dotted names, list positions as `.0` or `[0]`, every element as `[*]`")
+    return value
+
+
+class FieldMap(Strict):
+    """Where the common fields live in a generic JSON/JSONL/Parquet row.
+
+    Each field is a path (dotted names reach into nested objects, `.0`/`[0]` into lists, `[*]` into every
+    element of a list) or a FieldSpec with value rules. `nulls` lists values that mean "no value" in every field.
+    """
+
+    problem: str | FieldSpec = "problem"
+    response: str | FieldSpec | None = "response"
+    steps: str | FieldSpec | None = None
+    gold_answer: str | FieldSpec | None = None
+    id: str | FieldSpec | None = None
+    model: str | FieldSpec | None = None
+    label_correct: str | FieldSpec | None = None
+    label_final_answer_correct: str | FieldSpec | None = None
+    label_first_error_step: str | FieldSpec | None = None
+    label_error_type: str | FieldSpec | None = None
+    label_error_description: str | FieldSpec | None = None
+    split: str | FieldSpec | None = None
+    domain: str | FieldSpec | None = None
+    nulls: list[str] = Field(default_factory=list)
+
+    @field_validator(*MAPPABLE_FIELDS)
+    @classmethod
+    def _paths(cls, value: str | FieldSpec | None) -> str | FieldSpec | None:
+        return _check_path(value) if isinstance(value, str) else value
+
+    @field_validator("nulls", mode="before")
+    @classmethod
+    def _null_keys(cls, value: Any) -> Any:
+        return _value_keys(value)
 
     @model_validator(mode="after")
     def _response_or_steps(self) -> "FieldMap":
         if not self.response and not self.steps:
             raise ValueError("map at least one of `response` or `steps`")
+        for name, spec in self.specs().items():
+            if spec.reduce in ("first_true", "min", "max") and name not in STEP_FIELDS:
+                raise ValueError(f"{name}: `reduce: {spec.reduce}` picks a step index; it is for label_first_error_step")
+            if name == "steps" and (spec.map is not None or spec.pattern or spec.reduce):
+                raise ValueError("steps: `map`, `pattern` and `reduce` are for single values; steps take `from` and `nulls`")
         return self
+
+    def specs(self) -> dict[str, FieldSpec]:
+        """Every mapped field as a FieldSpec (a plain path is a spec with no value rules), in MAPPABLE_FIELDS order."""
+        out: dict[str, FieldSpec] = {}
+        for name in MAPPABLE_FIELDS:
+            value = getattr(self, name)
+            if value:
+                out[name] = value if isinstance(value, FieldSpec) else FieldSpec(path=value)
+        return out
+
+    @classmethod
+    def identity(cls, columns: list[str]) -> "FieldMap":
+        """The mapping where each column is named after its field (the SQL reader's output)."""
+        present = {c: c for c in columns if c in MAPPABLE_FIELDS}
+        present.setdefault("response", None)  # type: ignore[arg-type]
+        return cls(**present)
 
 
 class SourceConfig(Strict):
@@ -78,16 +197,48 @@ class SourceConfig(Strict):
     max_response_chars: int = Field(default=1_000_000, ge=1)
     # Reader-specific options (the sample generator's size and seed, for instance).
     options: dict[str, Any] = Field(default_factory=dict)
+    # reader: sql: a DuckDB query whose output columns are named after the fields (problem, response or steps,
+    # gold_answer, label_correct, ...); `{path}` stands for `path`, quoted as an SQL string.
+    query: str | None = None
 
     @model_validator(mode="after")
     def _needs(self) -> "SourceConfig":
-        if self.reader != "sample" and not self.path:
+        if self.reader not in ("sample", "sql") and not self.path:
             raise ValueError(f"reader '{self.reader}' needs `path`")
         if self.reader in ("jsonl", "parquet") and self.fields is None:
             raise ValueError(f"reader '{self.reader}' needs `fields` (the field mapping)")
         if self.reader not in ("jsonl", "parquet") and self.fields is not None:
-            raise ValueError(f"`fields` is for the jsonl and parquet readers; '{self.reader}' knows its own layout")
+            hint = " (name the query's output columns after the fields instead)" if self.reader == "sql" else ""
+            raise ValueError(f"`fields` is for the jsonl and parquet readers; '{self.reader}' knows its own layout{hint}")
+        if self.reader == "sql":
+            if not self.query or not self.query.strip():
+                raise ValueError("reader 'sql' needs `query` (DuckDB SQL whose columns are named after the fields)")
+            if "{path}" in self.query and not self.path:
+                raise ValueError("the query uses {path} but the source has no `path`")
+        elif self.query is not None:
+            raise ValueError(f"`query` is for the sql reader; '{self.reader}' reads `path`")
         return self
+
+    def input_problem(self) -> str | None:
+        """Why this source cannot be read (its `path` does not exist; its query does not bind), or None.
+        Relative paths are relative to the working directory, as the readers see them."""
+        if self.reader == "sql":  # the path may be a glob: DuckDB binding the query checks it
+            from rubricate.ingest.readers.sql import query_problem  # lazy: duckdb only when a query is configured
+
+            return query_problem(self)
+        if not self.path:
+            return None
+        if not Path(self.path).exists():
+            return f"source '{self.name}': {self.path} does not exist (resolved: {Path(self.path).resolve()}); fix `path`"
+        if self.reader in ("jsonl", "parquet") and Path(self.path).is_dir():
+            from rubricate.errors import IngestError
+            from rubricate.ingest.readers.generic import JsonlReader, ParquetReader, source_files
+
+            try:
+                source_files(self, (JsonlReader if self.reader == "jsonl" else ParquetReader).suffixes)
+            except IngestError as exc:  # a folder with no file this reader reads
+                return str(exc)
+        return None
 
 
 class StoreConfig(Strict):
@@ -131,6 +282,14 @@ class PipelineConfig(Strict):
         if dupes:
             raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
         return sources
+
+    def check_sources(self, names: list[str] | None = None) -> None:
+        """Raise one ConfigError naming every selected source (default: all) whose input cannot be found, before
+        any work starts: a missing path is a config error, not a traceback 40 s into a flow."""
+        wanted = set(names) if names is not None else None
+        problems = [p for s in self.sources if wanted is None or s.name in wanted if (p := s.input_problem())]
+        if problems:
+            raise ConfigError("sources that cannot be read:\n" + "\n".join(f"  {p}" for p in problems))
 
     # -- derived locations -----------------------------------------------------------------------
     def resolved_data_dir(self) -> Path:

@@ -40,6 +40,7 @@ def test_unknown_query_names_the_file():
 def test_insert_frame_and_frame_roundtrip(store: Store):
     frame = pl.DataFrame(
         {
+            "source_name": ["s"],
             "source_path": ["a"],
             "source_line": [1],
             "reason": ["bad_value"],
@@ -50,7 +51,7 @@ def test_insert_frame_and_frame_roundtrip(store: Store):
         }
     )
     store.insert_frame("insert_rejected_rows", frame)
-    store.insert_frame("insert_rejected_rows", frame)  # idempotent on (path, line, reason)
+    store.insert_frame("insert_rejected_rows", frame)  # idempotent on (source, path, line, reason)
     assert store.table_counts(["rejected_rows"]) == {"rejected_rows": 1}
 
 

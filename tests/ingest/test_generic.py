@@ -16,6 +16,7 @@ from rubricate.config import FieldMap, SourceConfig
 from rubricate.errors import IngestError
 from rubricate.ingest import ingest_source
 from rubricate.ingest.readers import get_reader
+from tests.ingest.helpers import table
 
 FIELDS = FieldMap(problem="question", response="answer_text", gold_answer="gold", id="uid",
                   label_first_error_step="first_bad_step", label_correct="ok")
@@ -41,7 +42,7 @@ def messy_jsonl(tmp_path: Path) -> Path:
         json.dumps(good("g", "y" * 2_000_000)).encode(),                                             # 7 2 MB response
         json.dumps(good("a")).encode(),                                                              # 8 duplicate of line 1
         b"   ",                                                                                      # 9 blank: not a row
-        json.dumps(good("h") | {"first_bad_step": 9}).encode(),                                      # 10 step outside the trace
+        json.dumps(good("h") | {"ok": False, "first_bad_step": 9}).encode(),                         # 10 step outside the trace
         json.dumps({"uid": "i", "answer_text": "no problem"}).encode(),                              # 11 missing problem
         json.dumps(["a", "list"]).encode(),                                                          # 12 not an object
         json.dumps(good("j") | {"ok": "maybe"}).encode(),                                            # 13 bad boolean
@@ -50,14 +51,6 @@ def messy_jsonl(tmp_path: Path) -> Path:
     path = tmp_path / "traces.jsonl"
     path.write_bytes(b"\n".join(lines) + b"\n")
     return path
-
-
-def table(store, sql: str) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
 
 
 def test_every_bad_input_is_counted_and_stored(store, messy_jsonl):
@@ -135,5 +128,5 @@ def test_missing_path_names_the_fix(tmp_path, reader):
 def test_folder_without_matching_files(tmp_path):
     (tmp_path / "notes.txt").write_text("nothing here")
     source = SourceConfig(name="empty", reader="jsonl", path=str(tmp_path), fields=FIELDS)
-    with pytest.raises(IngestError, match="no .jsonl/.json files"):
+    with pytest.raises(IngestError, match=r"no \.jsonl/\.json/.* files under .* \(it holds only notes\.txt\)"):
         list(get_reader("jsonl").read(source))

@@ -12,20 +12,25 @@ like and which table it goes to; that difference is a `Target`. Everything else 
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, TypeVar
 
 import polars as pl
 
 from rubricate.config import SourceConfig
 from rubricate.ids import content_hash
-from rubricate.ingest.records import Rejection
+from rubricate.ingest.records import Rejection, SkippedFile
 from rubricate.store.db import Store, load_sql, utcnow
+
+log = logging.getLogger(__name__)
 
 BATCH_ROWS = 5_000
 
 REJECT_SCHEMA: dict[str, Any] = {
+    "source_name": pl.Utf8,
     "source_path": pl.Utf8,
     "source_line": pl.Int32,
     "reason": pl.Utf8,
@@ -59,6 +64,13 @@ class IngestReport:
     n_rejected: int = 0
     n_duplicates: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
+    # files in the source's folder that its reader does not read (another type)
+    skipped_files: list[str] = field(default_factory=list)
+    # "field (path)" -> rows whose mapped path matched nothing (field-map readers)
+    absent_paths: dict[str, int] = field(default_factory=dict)
+    # label implications applied ("label_correct=false implied by a first error step") -> rows
+    implied_labels: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -90,15 +102,28 @@ class IngestWriter:
         self._seen: dict[str, tuple[str, int]] = {}
         self._rows: list[dict[str, Any]] = []
         self._rejects: list[dict[str, Any]] = []
+        self._n_mapped = 0
 
-    def count_in(self, items: Iterable[T]) -> Iterator[T]:
-        """The reader's items, each counted into n_in, stopping at the source's `limit`."""
+    def count_in(self, items: Iterable[T | SkippedFile]) -> Iterator[T]:
+        """The reader's items, each counted into n_in, stopping at the source's `limit`. A skipped file is
+        not a row: it is listed in the report."""
         limit = self.source.limit
         for item in items:
+            if isinstance(item, SkippedFile):
+                self.report.skipped_files.append(item.path)
+                continue
             if limit is not None and self.report.n_in >= limit:
                 break
             self.report.n_in += 1
             yield item
+
+    def observe(self, absent: Iterable[str], implied: Iterable[str]) -> None:
+        """A row the field map read: which mapped paths it lacked, which labels were implied."""
+        self._n_mapped += 1
+        for key in absent:
+            self.report.absent_paths[key] = self.report.absent_paths.get(key, 0) + 1
+        for note in implied:
+            self.report.implied_labels[note] = self.report.implied_labels.get(note, 0) + 1
 
     def reject(self, r: Rejection) -> None:
         """A bad row: counted as rejected under its reason and stored in rejected_rows."""
@@ -142,6 +167,9 @@ class IngestWriter:
         """Write what is buffered, record the run in ingest_runs and check that every row was counted once."""
         self.flush()
         report = self.report
+        report.warnings.extend(self._warnings())
+        for warning in report.warnings:
+            log.warning("ingest %s: %s", self.source.name, warning)
         report.seconds = round(time.perf_counter() - self._t0, 3)
         self.store.execute(
             "insert_ingest_run",
@@ -162,9 +190,22 @@ class IngestWriter:
         assert report.n_in == report.n_accepted + report.n_rejected + report.n_duplicates, report
         return report
 
+    def _warnings(self) -> list[str]:
+        out = []
+        n = self._n_mapped
+        for key, count in self.report.absent_paths.items():
+            if n and count == n:
+                out.append(f"mapped path {key} matched nothing in all {n} rows: check its spelling in `fields`")
+        if self.report.skipped_files:
+            names = ", ".join(Path(p).name for p in self.report.skipped_files[:5])
+            more = f" and {len(self.report.skipped_files) - 5} more" if len(self.report.skipped_files) > 5 else ""
+            out.append(f"{len(self.report.skipped_files)} files of another type in the folder were not read: {names}{more}")
+        return out
+
     def _store_rejection(self, r: Rejection) -> None:
         self._rejects.append(
             {
+                "source_name": self.source.name,
                 "source_path": r.source_path or self.default_path,
                 "source_line": r.line,
                 "reason": r.reason,

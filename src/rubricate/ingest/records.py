@@ -31,18 +31,31 @@ class TraceDraft:
     label_error_description: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     source_path: str | None = None  # overrides the source's path when a reader reads several files
+    # field-map readers: the mapped fields whose path was absent from this row ("gold_answer (meta.gold)")
+    absent: tuple[str, ...] = ()
+    # field-map readers: labels the row did not give but its other labels imply ("label_correct=false from ...")
+    implied: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
 class Rejection:
-    line: int
-    reason: str  # malformed_json | missing_field | not_utf8 | empty_response | too_large | bad_value | duplicate
+    line: int  # 0 = the whole file (an unreadable file)
+    # malformed_json | missing_field | not_utf8 | empty_response | too_large | bad_value | duplicate | unreadable_file
+    reason: str
     detail: str
     raw_excerpt: str = ""
     source_path: str | None = None
 
 
-ReadResult = Union[TraceDraft, Rejection]
+@dataclass(slots=True)
+class SkippedFile:
+    """A file in a source folder that the reader does not read (another type): reported, never counted as a row."""
+
+    path: str
+    why: str
+
+
+ReadResult = Union[TraceDraft, Rejection, SkippedFile]
 
 
 class Reader(Protocol):

@@ -39,6 +39,12 @@ TRACE_SCHEMA: dict[str, Any] = {
     **TAIL_COLUMNS,
 }
 
+# the words of the rejection for a labelled step beyond the trace's steps (the preview counts these)
+OUTSIDE_STEPS = "is outside the trace's"
+
+# readers whose rows come through a field map (the dataset is the source's name)
+FIELD_MAP_READERS = ("jsonl", "parquet", "sql")
+
 TRACES = Target(
     schema=TRACE_SCHEMA,
     key_column="trace_id",
@@ -47,7 +53,7 @@ TRACES = Target(
 )
 
 
-def _validate(draft: TraceDraft, source: SourceConfig) -> Rejection | None:
+def validate_draft(draft: TraceDraft, source: SourceConfig) -> Rejection | None:
     """Checks every reader gets for free; fills `steps`/`response` from each other."""
     if not draft.problem or not draft.problem.strip():
         return Rejection(draft.line, "missing_field", "problem text is empty")
@@ -66,7 +72,7 @@ def _validate(draft: TraceDraft, source: SourceConfig) -> Rejection | None:
         return Rejection(
             draft.line,
             "bad_value",
-            f"first error step {draft.label_first_error_step} (0-based) is outside the trace's {len(draft.steps)} steps",
+            f"first error step {draft.label_first_error_step} (0-based) {OUTSIDE_STEPS} {len(draft.steps)} steps",
         )
     return None
 
@@ -85,12 +91,14 @@ def ingest_source(
     """Read `source` with its reader and write new traces and rejections to the store."""
     writer = IngestWriter(store, source, TRACES, run_kind="ingest", progress=progress)
     reader = get_reader(source.reader)
-    dataset = source.name if source.reader in ("jsonl", "parquet") else reader.dataset
+    dataset = source.name if source.reader in FIELD_MAP_READERS else reader.dataset
     for item in writer.count_in(reader.read(source)):
         if isinstance(item, Rejection):
             writer.reject(item)
             continue
-        bad = _validate(item, source)
+        if source.reader in FIELD_MAP_READERS:
+            writer.observe(item.absent, item.implied)
+        bad = validate_draft(item, source)
         if bad is not None:
             bad.source_path = item.source_path
             if not bad.raw_excerpt:

@@ -65,7 +65,9 @@ class NamingConfig(Strict):
 
 
 class RubricConfig(Strict):
-    # Which rubric this is: versions of one name form one history. Empty = the domain, else "default".
+    # Which rubric this is: versions of one name form one history (lineage). Empty = named by its scope:
+    # the domain and the datasets ("math", "prmbench", "math.prmbench+processbench"), else "default", so mining
+    # another dataset starts another rubric instead of becoming the next version of this one.
     name: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+$")
     source: Literal["dataset", "llm"] = "dataset"  # where error descriptions come from
     domain: str | None = None  # only traces of this domain
@@ -86,7 +88,13 @@ class RubricConfig(Strict):
         return self
 
     def rubric_name(self) -> str:
-        return self.name or self.domain or "default"
+        """`name`, else the scope: domain and datasets joined ("math.a+b"), else "default" (every trace)."""
+        if self.name:
+            return self.name
+        parts = [self.domain] if self.domain else []
+        if self.datasets:
+            parts.append("+".join(sorted(set(self.datasets))))
+        return ".".join(parts) or "default"
 
 
 def with_overrides(rcfg: RubricConfig, **overrides: object) -> RubricConfig:

@@ -10,6 +10,7 @@ from rubricate.ingest.records import Reader
 _REGISTRY: dict[str, str] = {
     "jsonl": "rubricate.ingest.readers.generic:JsonlReader",
     "parquet": "rubricate.ingest.readers.generic:ParquetReader",
+    "sql": "rubricate.ingest.readers.sql:SqlReader",
     "sample": "rubricate.ingest.readers.sample:SampleReader",
     "processbench": "rubricate.ingest.readers.processbench:ProcessBenchReader",
     "prmbench": "rubricate.ingest.readers.prmbench:PRMBenchReader",

@@ -1,169 +1,184 @@
-"""Generic JSONL and Parquet readers driven by the `fields` mapping of the source config."""
+"""Generic JSON/JSONL and Parquet readers driven by the `fields` mapping of the source config.
+
+The JSON reader decides the layout by content, not by the file name: a JSON array (pretty-printed or not),
+one JSON object per file, or JSON Lines; gzip-compressed files are recognised by their first bytes. A file
+that cannot be read at all is one rejected row (`unreadable_file`, line 0) with its name and the reason; the
+other files and sources go on. Files of other types in a source folder are reported, not read.
+"""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
-from rubricate.config import FieldMap, SourceConfig
+from rubricate.config import SourceConfig
 from rubricate.errors import IngestError
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
+from rubricate.ingest.fieldmap import FieldReader
+from rubricate.ingest.records import ReadResult, Rejection, SkippedFile, excerpt
 
-_MISSING = object()
-
-
-def get_path(row: Any, dotted: str) -> Any:
-    """row['a']['b'] for 'a.b'; list indices allowed ('messages.0.content'); _MISSING when absent."""
-    cur = row
-    for part in dotted.split("."):
-        if isinstance(cur, dict) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and part.lstrip("-").isdigit() and -len(cur) <= int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return _MISSING
-    return cur
-
-
-def _as_text(value: Any) -> str | None:
-    if value is None or value is _MISSING:
-        return None
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, bool)):
-        return str(value)
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _as_bool(value: Any) -> bool | None:
-    if value is None or value is _MISSING:
-        return None
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in {"true", "false", "yes", "no", "1", "0", "correct", "incorrect"}:
-        return value.strip().lower() in {"true", "yes", "1", "correct"}
-    raise ValueError(f"cannot read {value!r} as true/false")
-
-
-def _as_step(value: Any, base: int) -> int | None:
-    if value is None or value is _MISSING:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"step index must be a number, got {value!r}")
-    idx = int(value)
-    if idx < 0:  # ProcessBench-style -1 = "no error"
-        return None
-    return idx - base
-
-
-def map_row(row: Any, line: int, fields: FieldMap, source: SourceConfig) -> ReadResult:
-    """Apply a field mapping to one decoded row."""
-    if not isinstance(row, dict):
-        return Rejection(line, "bad_value", f"row is a JSON {type(row).__name__}, expected an object", excerpt(row))
-    problem = get_path(row, fields.problem)
-    if problem is _MISSING or problem is None:
-        return Rejection(line, "missing_field", f"required field '{fields.problem}' (problem) is missing", excerpt(json.dumps(row)[:500]))
-    response = get_path(row, fields.response) if fields.response else _MISSING
-    steps = get_path(row, fields.steps) if fields.steps else _MISSING
-    if (response is _MISSING or response is None) and (steps is _MISSING or steps is None):
-        wanted = " or ".join(f"'{f}'" for f in (fields.response, fields.steps) if f)
-        return Rejection(line, "missing_field", f"required field {wanted} (response) is missing", excerpt(json.dumps(row)[:500]))
-    try:
-        if steps is not _MISSING and steps is not None:
-            if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
-                raise ValueError(f"'{fields.steps}' must be a list of strings")
-        label_correct = _as_bool(get_path(row, fields.label_correct)) if fields.label_correct else None
-        draft = TraceDraft(
-            line=line,
-            problem=_as_text(problem) or "",
-            response=_as_text(response),
-            steps=steps if isinstance(steps, list) else None,
-            gold_answer=_as_text(get_path(row, fields.gold_answer)) if fields.gold_answer else None,
-            source_id=_as_text(get_path(row, fields.id)) if fields.id else None,
-            model=_as_text(get_path(row, fields.model)) if fields.model else None,
-            split=_as_text(get_path(row, fields.split)) if fields.split else None,
-            domain=(_as_text(get_path(row, fields.domain)) if fields.domain else None) or source.domain,
-            label_correct=label_correct,
-            label_final_answer_correct=(
-                _as_bool(get_path(row, fields.label_final_answer_correct)) if fields.label_final_answer_correct else None
-            ),
-            label_first_error_step=(
-                _as_step(get_path(row, fields.label_first_error_step), source.step_base) if fields.label_first_error_step else None
-            ),
-            label_error_type=_as_text(get_path(row, fields.label_error_type)) if fields.label_error_type else None,
-            label_error_description=(
-                _as_text(get_path(row, fields.label_error_description)) if fields.label_error_description else None
-            ),
-        )
-    except ValueError as exc:
-        return Rejection(line, "bad_value", str(exc), excerpt(json.dumps(row, default=str)[:500]))
-    mapped = {v for v in fields.model_dump().values() if v}
-    draft.extra = {k: v for k, v in row.items() if k not in mapped and not isinstance(v, (bytes, bytearray))}
-    return draft
+JSON_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".ndjson.gz")
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, Any] | Rejection]:
     """(line, decoded object) per non-blank line; a Rejection for lines that are not UTF-8 or not JSON."""
-    with path.open("rb") as fh:
-        for line_no, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                yield Rejection(line_no, "not_utf8", f"byte {exc.start} is not valid UTF-8 ({exc.reason})", excerpt(raw.decode("utf-8", "replace")))
-                continue
-            try:
-                yield line_no, json.loads(text)
-            except json.JSONDecodeError as exc:
-                yield Rejection(line_no, "malformed_json", f"not valid JSON: {exc.msg} at column {exc.colno}", excerpt(text))
+    with _open_bytes(path) as fh:
+        yield from _jsonl_lines(fh)
+
+
+def _jsonl_lines(fh: IO[bytes]) -> Iterator[tuple[int, Any] | Rejection]:
+    for line_no, raw in enumerate(fh, start=1):
+        if not raw.strip():
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield Rejection(line_no, "not_utf8", f"byte {exc.start} is not valid UTF-8 ({exc.reason})", excerpt(raw.decode("utf-8", "replace")))
+            continue
+        try:
+            yield line_no, json.loads(text)
+        except json.JSONDecodeError as exc:
+            yield Rejection(line_no, "malformed_json", f"not valid JSON: {exc.msg} at column {exc.colno}", excerpt(text))
+
+
+def _open_bytes(path: Path) -> IO[bytes]:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == _GZIP_MAGIC else path.open("rb")  # type: ignore[return-value]
+
+
+def _layout(fh: IO[bytes]) -> str:
+    """'jsonl' or 'document' (one JSON value in the whole file), from the first lines.
+
+    The first line is a complete JSON value: JSON Lines (or, when it is the only line, a one-line document,
+    which reads the same unless it is an array). Otherwise the file is one pretty-printed document."""
+    first = fh.readline()
+    while first and not first.strip():
+        first = fh.readline()
+    try:
+        value = json.loads(first.decode("utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return "document" if first.lstrip(b"\xef\xbb\xbf").strip()[:1] in (b"[", b"{") else "jsonl"
+    if isinstance(value, list):
+        rest = fh.readline()
+        while rest and not rest.strip():
+            rest = fh.readline()
+        return "jsonl" if rest else "document"  # a minified array on one line is a document
+    return "jsonl"
+
+
+def json_records(path: Path) -> Iterator[tuple[int, Any] | Rejection]:
+    """(1-based position, record) for a JSON array, a single JSON object, or JSON Lines, decided by content.
+
+    An array yields its elements, an object itself; JSON Lines yield a record per line and reject bad lines
+    one by one. A document that does not parse is one rejection saying where it breaks (not one per line)."""
+    try:
+        with _open_bytes(path) as fh:
+            layout = _layout(fh)
+        if layout == "jsonl":
+            with _open_bytes(path) as fh:
+                yield from _jsonl_lines(fh)
+            return
+        with _open_bytes(path) as fh:
+            raw = fh.read()
+    except (OSError, EOFError) as exc:  # a truncated or corrupt .gz
+        yield Rejection(0, "unreadable_file", f"{path}: cannot read the file: {exc}", "", str(path))
+        return
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        yield Rejection(0, "not_utf8", f"{path}: byte {exc.start} is not valid UTF-8 ({exc.reason})", "", str(path))
+        return
+    except json.JSONDecodeError as exc:
+        yield Rejection(0, "malformed_json", f"{path}: the file is one JSON document that does not parse: {exc.msg} "
+                        f"at line {exc.lineno} column {exc.colno}", excerpt(raw[:500].decode("utf-8", "replace")), str(path))
+        return
+    if isinstance(data, list):
+        yield from enumerate(data, start=1)
+    else:
+        yield 1, data
+
+
+def source_files(source: SourceConfig, suffixes: tuple[str, ...]) -> tuple[list[Path], list[Path]]:
+    """(files to read, other files) for the source's path: the file itself, or a folder's files with one of
+    `suffixes` and the rest (hidden files excluded), both sorted."""
+    assert source.path is not None
+    path = Path(source.path)
+    if path.is_file():
+        return [path], []
+    if path.is_dir():
+        every = sorted(p for p in path.rglob("*") if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts))
+        files = [p for p in every if p.name.lower().endswith(suffixes)]
+        if not files:
+            others = f" (it holds only {', '.join(p.name for p in every[:5])}{' ...' if len(every) > 5 else ''})" if every else ""
+            raise IngestError(f"source '{source.name}': no {'/'.join(suffixes)} files under {path}{others}")
+        return files, [p for p in every if p not in set(files)]
+    raise IngestError(f"source '{source.name}': {path} does not exist; fix `path` in the config")
 
 
 def input_files(source: SourceConfig, suffixes: tuple[str, ...]) -> list[Path]:
     """The source's path as a list of files: the file itself, or the matching files of a folder, sorted."""
-    assert source.path is not None
-    path = Path(source.path)
-    if path.is_file():
-        return [path]
-    if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.name.endswith(suffixes))
-        if not files:
-            raise IngestError(f"source '{source.name}': no {'/'.join(suffixes)} files under {path}")
-        return files
-    raise IngestError(f"source '{source.name}': {path} does not exist; fix `path` in the config")
+    return source_files(source, suffixes)[0]
 
 
-class JsonlReader:
-    dataset = "jsonl"
+class _FieldMapReader:
+    """Files of one kind under the source's path, each record through the source's field map."""
+
+    dataset: str
+    suffixes: tuple[str, ...]
+
+    def records(self, file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+        raise NotImplementedError
 
     def read(self, source: SourceConfig) -> Iterator[ReadResult]:
         assert source.fields is not None
-        for file in input_files(source, (".jsonl", ".json")):
-            for item in iter_jsonl(file):
-                result = item if isinstance(item, Rejection) else map_row(item[1], item[0], source.fields, source)
+        mapper = FieldReader(source.fields, source)
+        files, others = source_files(source, self.suffixes)
+        for other in others:
+            yield SkippedFile(str(other), f"not a file the {self.dataset} reader reads")
+        for file in files:
+            for item in self.records(file):
+                result = item if isinstance(item, Rejection) else mapper.map_row(item[1], item[0])
                 result.source_path = str(file)
                 yield result
 
 
-class ParquetReader:
+class JsonlReader(_FieldMapReader):
+    """JSON arrays, JSON objects, JSON Lines and their .gz forms (the reader is named `jsonl` in configs)."""
+
+    dataset = "jsonl"
+    suffixes = JSON_SUFFIXES
+
+    def records(self, file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+        return json_records(file)
+
+
+class ParquetReader(_FieldMapReader):
     dataset = "parquet"
+    suffixes = (".parquet",)
 
-    def read(self, source: SourceConfig) -> Iterator[ReadResult]:
-        import pyarrow.parquet as pq
+    def records(self, file: Path) -> Iterator[tuple[int, Any] | Rejection]:
+        return parquet_rows(file)
 
-        assert source.fields is not None
-        for file in input_files(source, (".parquet",)):
-            try:
-                pf = pq.ParquetFile(file)
-            except Exception as exc:  # pyarrow raises several types for a broken file
-                raise IngestError(f"source '{source.name}': {file} is not a readable Parquet file: {exc}") from exc
-            line = 0
-            for batch in pf.iter_batches(batch_size=2048):
-                for row in batch.to_pylist():
-                    line += 1
-                    result = map_row(row, line, source.fields, source)
-                    result.source_path = str(file)
-                    yield result
+
+def parquet_rows(file: Path, batch_size: int = 2048) -> Iterator[tuple[int, dict[str, Any]] | Rejection]:
+    """(row + 1, row) for a Parquet file; a file that cannot be opened, or a part that cannot be decoded, is one
+    Rejection (`unreadable_file`) naming the file, so one broken file does not stop the others."""
+    import pyarrow.parquet as pq
+
+    if file.stat().st_size == 0:
+        yield Rejection(0, "unreadable_file", f"{file}: the file is empty (0 bytes), not Parquet", "", str(file))
+        return
+    line = 0
+    try:
+        pf = pq.ParquetFile(file)
+        for batch in pf.iter_batches(batch_size=batch_size):
+            for row in batch.to_pylist():
+                line += 1
+                yield line, row
+    except Exception as exc:  # pyarrow raises ArrowInvalid, OSError ("Corrupt snappy compressed data") and others
+        where = "cannot be opened" if line == 0 else f"cannot be read after row {line} (rows up to it were read)"
+        yield Rejection(0 if line == 0 else line + 1, "unreadable_file",
+                        f"{file}: not a readable Parquet file, {where}: {type(exc).__name__}: {exc}", "", str(file))
