@@ -8,7 +8,6 @@ drop, never a score for what was not judged), token counts are recorded, and a r
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -25,8 +24,9 @@ from rubricate.rubric.build import build_rubric_version
 from rubricate.rubric.descriptions import describe_new_traces
 from rubricate.rubric.model import Rubric, RubricItem
 from rubricate.verify.llm_addon import final_answer_verdicts, recover_false_negatives
-from rubricate.verify.rules import VERIFIER_ID
 from tests.judge.helpers import add_traces, arithmetic_traces
+from tests.llm.test_collect import _problem_set as problem_set
+from tests.llm.test_verify_addon import _setup as setup_rule_verdicts
 from tests.rubric.conftest import fast_rubric, ingest_rows
 from tests.rubric.synthetic import synthetic_rows
 
@@ -85,26 +85,18 @@ def test_name_rubric_items_with_the_model(smol, store, tmp_path: Path):
 
 
 def test_recover_false_negatives_with_the_model(smol, store):
-    cases = {"v1": ("4", "correct", "4"), "v2": ("1/2", "incorrect", "0.5"), "v3": ("4", "incorrect", "3")}
-    add_traces(store, [arithmetic_traces(1)[0].__class__(t, f"Problem {t}: what is 2 + 2?", ("2 + 2 = 4", "so the answer is here")) for t in cases])
-    cur = store.cursor()
-    try:
-        for t, (gold, _, _) in cases.items():
-            cur.execute("UPDATE traces SET gold_answer = $g WHERE trace_id = $t", {"g": gold, "t": t})
-    finally:
-        cur.close()
-    store.insert_frame("insert_answer_verdicts", pl.DataFrame([
-        {"trace_id": t, "verifier_id": VERIFIER_ID, "extracted_answer": x, "verdict": v, "reason": f"rule {v}", "decided_by": "rules",
-         "elapsed_ms": 1.0, "created_at": datetime(2026, 1, 1)} for t, (_, v, x) in cases.items()]))
+    setup_rule_verdicts(store)  # one rule acceptance, four rejections (one a false negative, one an injection)
     backend = get_backend(smol, store=store)
     report = recover_false_negatives(store, backend)
-    assert report.n_asked == 2  # only the rule rejections
-    assert report.n_recovered + report.n_confirmed + report.n_error == 2
+    assert report.n_asked == 4  # only the rule rejections
+    assert report.n_recovered + report.n_confirmed + report.n_error == 4
     assert report.prompt_tokens > 0
     final = {r["trace_id"]: r for r in final_answer_verdicts(store, report.llm_verifier_id).to_dicts()}
     assert (final["v1"]["verdict"], final["v1"]["decided_by"]) == ("correct", "rules")
-    for t in ("v2", "v3"):
-        assert final[t]["verdict"] in ("correct", "incorrect")
+    asked = [final[t] for t in ("v2", "v3", "v4", "v5")]
+    assert all(v["verdict"] in ("correct", "incorrect", "no_answer") for v in asked)
+    # every parsed answer decided its trace; one that did not parse left the rule verdict standing
+    assert sum(v["decided_by"] == "llm" for v in asked) == report.n_recovered + report.n_confirmed
     again = get_backend(smol, store=store)
     assert recover_false_negatives(store, again).n_asked == 0
 
@@ -138,19 +130,13 @@ def test_judge_traces_with_the_model(smol, store, kind: str):
 
 
 def test_collect_samples_with_the_model(smol, store, tmp_path: Path):
-    problems = [{
-        "prompt": [{"role": "user", "content": f"What is {i} + {i}? Put the answer in a box."}],
-        "data_source": "tiny", "ability": "math", "reward_model": {"ground_truth": str(2 * i), "style": "rule"},
-        "extra_info": {"index": i, "split": "train"},
-    } for i in range(2)]
-    path = tmp_path / "problems.parquet"
-    pl.DataFrame(problems).write_parquet(path)
+    path = problem_set(tmp_path)  # three problems
     ingest_problem_set(store, SourceConfig(name="tiny", reader="verl", path=str(path), options={"problems_only": True}))
-    cfg = CollectConfig(policy=smol, samples_per_problem=2, temperature=0.8, max_tokens=32)
+    cfg = CollectConfig(policy=smol, samples_per_problem=1, temperature=0.8, max_tokens=32)
     report = sample_problem_set(store, get_backend(cfg.policy, store=store), cfg, source_path=str(path), output_dir=tmp_path / "out")
-    assert (report.n_problems, report.n_requested, report.n_sampled + report.n_failed) == (2, 4, 4)
+    assert (report.n_problems, report.n_requested, report.n_sampled + report.n_failed) == (3, 3, 3)
     ingest = ingest_rollouts(store, report.rollout_path)
     assert ingest.n_in == report.n_sampled and ingest.n_accepted + ingest.n_rejected == ingest.n_in
     backend = get_backend(cfg.policy, store=store)
     again = sample_problem_set(store, backend, cfg, source_path=str(path), output_dir=tmp_path / "out2")
-    assert again.n_requested == 4 and backend.inner.usage.requests == 0  # type: ignore[attr-defined]
+    assert again.n_requested == 3 and backend.inner.usage.requests == 0  # type: ignore[attr-defined]
