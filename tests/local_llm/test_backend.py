@@ -100,3 +100,21 @@ def test_the_server_dies_with_its_parent(smol, tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_the_cache_writes_each_answer_before_the_next_request(smol, store, monkeypatch):
+    """The kill -9 bound (README "Reliability": a rerun repeats at most the requests in flight) needs the cache's
+    writer to reach the litellm backend through the llama.cpp one."""
+    from rubricate.llm.litellm_backend import LiteLLMBackend
+
+    seen: list[object] = []
+    real = LiteLLMBackend.complete
+
+    def spy(self, requests, progress=None, on_response=None, flush=None):  # type: ignore[no-untyped-def]
+        seen.append(flush)
+        return real(self, requests, progress=progress, on_response=on_response, flush=flush)
+
+    monkeypatch.setattr(LiteLLMBackend, "complete", spy)
+    out = get_backend(smol, store=store).complete([ask("w0", "Is 3 + 4 = 7?", response_schema=VERDICT_SCHEMA)])
+    assert out[0].ok, out[0].error
+    assert seen and all(callable(f) for f in seen)

@@ -27,6 +27,7 @@ from rubricate.llm.usage import Usage
 log = logging.getLogger(__name__)
 
 OnResponse = Callable[[int, LLMResponse], None]
+Flush = Callable[[], None]
 
 _CONTEXT_ERROR = re.compile(r"exceed_context_size|exceeds the available context|context size|context length", re.IGNORECASE)
 _NUMBERS = re.compile(r"\((\d+) tokens\) exceeds the available context size \((\d+) tokens\)")
@@ -103,8 +104,14 @@ class LlamaCppBackend:
         }))
 
     # -- requests ------------------------------------------------------------------------------------
-    def complete(self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None) -> list[LLMResponse]:
-        """One response per request, in order; failures are error responses (see the module docstring)."""
+    def complete(
+        self, requests: Sequence[LLMRequest], progress: ProgressFn | None = None, on_response: OnResponse | None = None,
+        flush: Flush | None = None,
+    ) -> list[LLMResponse]:
+        """One response per request, in order; failures are error responses (see the module docstring).
+
+        `flush` (the response cache's writer) goes to the litellm backend, so every answer received is written
+        before the next request is sent, as for any served model."""
         if not requests:
             return []
         out: list[LLMResponse | None] = [None] * len(requests)
@@ -113,7 +120,9 @@ class LlamaCppBackend:
             self._ensure_server()
             sent = [requests[i] for i in todo]
             on_one = (lambda j, resp, idx=todo: on_response(idx[j], resp)) if on_response else None  # type: ignore[misc]
-            answers = self._litellm().complete(sent, progress=progress if len(todo) == len(requests) else None, on_response=on_one)
+            answers = self._litellm().complete(
+                sent, progress=progress if len(todo) == len(requests) else None, on_response=on_one, flush=flush
+            )
             for i, resp in zip(todo, answers):
                 out[i] = self._explain(resp)
             failed = [i for i in todo if not out[i].ok]  # type: ignore[union-attr]
