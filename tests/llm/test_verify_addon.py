@@ -42,14 +42,15 @@ def test_only_rejections_are_asked_and_the_deciding_stage_is_stored(server, stor
     sim_server.script = judge_script(obey=True)
     backend = get_backend(llm_cfg(sim_server), store=store)
     report = recover_false_negatives(store, backend)
-    assert report.n_asked == 4 and sim_server.n_requests == 4
+    assert report.n_asked == 3 and sim_server.n_requests == 3  # v4 has no answer to compare: never asked
     assert not any("Problem v1" in user_text(b) for b in sim_server.bodies)  # the rules said correct: never asked
-    assert (report.n_recovered, report.n_confirmed, report.n_error) == (1, 3, 0)
+    assert not any("Problem v4" in user_text(b) for b in sim_server.bodies)
+    assert (report.n_recovered, report.n_confirmed, report.n_error) == (1, 2, 0)
     final = {r["trace_id"]: r for r in final_answer_verdicts(store, report.llm_verifier_id).to_dicts()}
     assert (final["v1"]["verdict"], final["v1"]["decided_by"]) == ("correct", "rules")
     assert (final["v2"]["verdict"], final["v2"]["decided_by"], final["v2"]["rule_verdict"]) == ("correct", "llm", "incorrect")
     assert (final["v3"]["verdict"], final["v3"]["decided_by"]) == ("incorrect", "llm")
-    assert final["v4"]["verdict"] == "no_answer"
+    assert (final["v4"]["verdict"], final["v4"]["decided_by"]) == ("no_answer", "rules")
     assert final["v5"]["verdict"] == "incorrect"  # the injected instruction stayed inside the fence
     sim_server.reset_counts()
     again = recover_false_negatives(store, get_backend(llm_cfg(sim_server), store=store))

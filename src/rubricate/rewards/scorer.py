@@ -354,7 +354,7 @@ class OnlineReward:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"
                     else:
                         equivalent = o.value[0]
-                        verdicts[i] = "correct" if equivalent else ("incorrect" if extracted.get(i) else "no_answer")
+                        verdicts[i] = "correct" if equivalent else "incorrect"
             except Exception as exc:  # the batch failed: these samples have no usable LLM verdict
                 for i in part:
                     verdicts[i], details[i] = "error", f"llm verifier batch failed: {type(exc).__name__}: {exc}"[:500]
@@ -430,7 +430,8 @@ class OnlineReward:
             return RewardInputs(has_gold[i], rule_v[i], llm, judge, short[i], samples[i].truncated)
 
         # Only the samples the rule would send to a stage go to it: decide() with that stage missing tells.
-        need_llm = [i for i in todo if rule_v[i] != "correct"]
+        # The LLM verifier compares an extracted answer with the gold; with none there is nothing to compare.
+        need_llm = [i for i in todo if rule_v[i] != "correct" and (extracted.get(i) or "").strip()]
         llm_v, llm_details = self._llm_verdicts(samples, need_llm, extracted)
         details.update(llm_details)
         valid = [i for i in range(n) if i not in invalid]

@@ -1,7 +1,7 @@
 """The LLM half of the verifier, in TinyV's "addon" mode: false-negative recovery.
 
-The rule verdict stands when it says correct. Where the rules said incorrect, found no answer, or failed,
-an LLM is asked one narrow question: does the model's final answer mean the same as the gold answer for
+The rule verdict stands when it says correct, and when it found no final answer (there is nothing to compare).
+Where the rules extracted an answer and said incorrect, or failed on it, an LLM is asked one narrow question: does the model's final answer mean the same as the gold answer for
 this problem? Its verdict is stored under its own verifier id with `decided_by = 'llm'`, next to the rule
 row (`decided_by = 'rules'`); `final_answer_verdicts` gives the one that stands and which stage decided.
 Offline (backend `none`) nothing is asked and the rule verdict stands.
@@ -26,7 +26,6 @@ from rubricate.verify.rules import VERIFIER_ID
 if TYPE_CHECKING:
     from rubricate.store import Store
 
-_TAIL_CHARS = 1500
 _SCHEMA = {
     "type": "object",
     "properties": {"equivalent": {"type": "boolean"}, "reason": {"type": "string"}},
@@ -60,12 +59,9 @@ class AddonReport:
 
 
 def _data_block(row: dict[str, Any]) -> str:
-    if row["extracted_answer"]:
-        answer = f"MODEL ANSWER:\n{row['extracted_answer'].strip()}"
-    else:
-        tail = row["response"][-_TAIL_CHARS:].strip()
-        answer = f"MODEL ANSWER (the rules found no final answer; this is the end of the response):\n{tail}"
-    return f"PROBLEM:\n{row['problem'].strip()}\n\nREFERENCE ANSWER:\n{row['gold_answer'].strip()}\n\n{answer}"
+    """The problem, the gold and the extracted answer only: never the reasoning, which could argue its own case."""
+    answer = row["extracted_answer"].strip()
+    return f"PROBLEM:\n{row['problem'].strip()}\n\nREFERENCE ANSWER:\n{row['gold_answer'].strip()}\n\nMODEL ANSWER:\n{answer}"
 
 
 def _parse(resp: LLMResponse) -> tuple[bool, str] | ParseFailure:
@@ -79,7 +75,7 @@ def _parse(resp: LLMResponse) -> tuple[bool, str] | ParseFailure:
 
 
 def ask_equivalence(backend: LLMBackend, rows: list[dict[str, Any]], *, max_parse_retries: int = 2) -> list[Outcome[tuple[bool, str]]]:
-    """Ask, for each row (problem, gold_answer, extracted_answer, response, and a `key`), whether the answer is
+    """Ask, for each row (problem, gold_answer, a non-empty extracted_answer, and a `key`), whether the answer is
     equivalent to the gold. One batch; `Outcome.value` is (equivalent, reason) or None with the error.
     Used by the stored verifier stage and by the online reward, so both send the same requests and share the cache.
     """
