@@ -44,3 +44,20 @@ def test_mining_a_second_dataset_starts_another_rubric(synthetic_store, tmp_path
     assert rows == [("other", 1, None), ("syn", 1, None)]
     assert set(second.changes) == {"added"}  # nothing "retired" from the other dataset's rubric
     assert load_rubric(synthetic_store, name="syn").version_id == first.version_id  # each lineage keeps its latest
+
+
+def test_latest_is_the_configs_rubric_or_the_only_one_never_another_datasets(synthetic_store, tmp_path: Path):
+    import pytest
+
+    from rubricate.errors import ConfigError
+    from rubricate.judge.rubric_source import load_stored_rubric
+
+    first = _refresh(synthetic_store, fast_rubric(datasets=["syn"]))
+    assert load_stored_rubric(synthetic_store, "latest").version_id == first.version_id  # the only rubric
+    ingest_rows(synthetic_store, tmp_path, synthetic_rows(12, start=100), "other")
+    second = _refresh(synthetic_store, fast_rubric(datasets=["other"]))  # newer, another dataset's
+    assert load_stored_rubric(synthetic_store, "latest", "syn").version_id == first.version_id
+    assert load_stored_rubric(synthetic_store, "latest", "other").version_id == second.version_id
+    with pytest.raises(ConfigError, match=r"ambiguous.*other, syn"):
+        load_stored_rubric(synthetic_store, "latest", "default")
+    assert load_stored_rubric(synthetic_store, first.version_id).version_id == first.version_id  # an id is an id

@@ -42,7 +42,24 @@ def resolve_rubric(
             raise ConfigError(f"rubric file {p} does not exist; export one (rubricate.rubric.export_rubric) or fix rubric_path")
         return Rubric.from_json(p)
     if version:
-        from rubricate.rubric.versions import load_rubric
-
-        return load_rubric(store, version)
+        return load_stored_rubric(store, version, cfg.rubric.rubric_name())
     return build_rubric_from(store, cfg, build_ids) if build else None
+
+
+def load_stored_rubric(store: "Store", version: str, preferred_name: str | None = None) -> Rubric:
+    """A stored version by id, or "latest" of one rubric: `preferred_name` (the config's scope) when the store has
+    it, else the only rubric the store holds. Several rubrics and none of them the config's: an error that lists
+    them, never another dataset's rubric picked silently."""
+    from rubricate.rubric.versions import load_rubric, rubric_names
+
+    if version != "latest":
+        return load_rubric(store, version)
+    names = rubric_names(store)
+    if preferred_name in names:
+        return load_rubric(store, "latest", preferred_name)
+    if len(names) <= 1:  # the only rubric, or none (load_rubric then says how to build one)
+        return load_rubric(store, "latest", names[0] if names else None)
+    raise ConfigError(
+        f"rubric version 'latest' is ambiguous: the store holds {len(names)} rubrics ({', '.join(names)}) and none is "
+        f"named '{preferred_name}' (this config's rubric.name / scope); set rubric.name to one of them or give a version id"
+    )

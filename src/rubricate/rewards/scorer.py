@@ -230,7 +230,7 @@ class OnlineReward:
                     store = self._get_store()
                     if store is None:
                         raise RuntimeError(f"rubric version {version} lives in the store, which could not be opened; export it as JSON (rubric_path)")
-                    self._rubric = load_stored_rubric(store, version)
+                    self._rubric = load_stored_rubric(store, version, self.cfg.rubric.rubric_name())
             return self._rubric
 
     def _get_judge(self) -> "Judge":

@@ -91,6 +91,11 @@ def latest_version(store: Store, rubric_name: str, *, with_items: bool = False) 
     return _one(store, "rubric_latest_version", {"rubric_name": rubric_name, "with_items": with_items})
 
 
+def rubric_names(store: Store) -> list[str]:
+    """The rubrics (one lineage each: a dataset or domain scope, or an explicit `rubric.name`) that have items."""
+    return [r["rubric_name"] for r in store.frame("rubric_names_with_items", {}).to_dicts()]
+
+
 def version_row(store: Store, version_id: str) -> dict[str, Any] | None:
     return _one(store, "rubric_version_by_id", {"version_id": version_id})
 
