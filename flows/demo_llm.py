@@ -1,11 +1,11 @@
 """The LLM demo: every model stage of rubricate on a small sample, with a real local model (`make demo-llm`).
 
 Run locally:  python -m flows.demo_llm --config configs/demo-llm.yaml   (after `make fetch-llm`)
-Wires the two existing flows: `pipeline` (ingest the generated sample set, rule-verify the answers, ask the LLM
-about every answer the rules rejected) and `judge_eval` (LLM-describe the first error of the labelled part's
-wrong traces, embed and cluster the descriptions, LLM-name the rubric items, then judge the held-out traces with
-the rubric judge and the plain judge and score both against the gold labels). Then prints what each stage
-decided and how long it took. Everything an LLM answered is in the response cache: a rerun is seconds.
+Wires the `pipeline` flow (ingest the generated sample set, rule-verify the answers, ask the LLM about every
+answer the rules rejected) and judge_eval's tasks (split the labelled traces, LLM-describe the first error of the
+labelled part's wrong traces, embed and cluster the descriptions, LLM-name the rubric items), then judges a few
+held-out traces (half wrong, seeded) with the rubric judge and the plain judge and scores both against the gold
+labels. Prints what each stage decided and how long it took. Everything an LLM answered is in the response cache: a rerun is seconds.
 """
 
 from __future__ import annotations
@@ -17,26 +17,46 @@ import time
 from typing import Any
 
 from prefect import flow
+from prefect.runtime import flow_run
 
-from flows.judge_eval import judge_eval
 from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
+from rubricate.judge.evaluate import judges_markdown
+from rubricate.tracking import track_run
+from tasks.demo import pick_held_out
+from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
 JUDGES = ["rubric", "plain"]
 
 
 @flow(name="demo_llm", log_prints=True)
-def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 0.5) -> dict:
-    """The pipeline with LLM verification, then the rubric judge and the plain judge on held-out traces."""
+def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 0.5, n_judged: int = 4, seed: int = 0) -> dict:
+    """The pipeline with LLM verification; a rubric mined from the labelled part with the LLM; then the rubric
+    judge and the plain judge on `n_judged` held-out traces (half of them wrong), scored against the gold labels."""
+    cfg = load_config(config_path)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     verified = pipeline(config_path=config_path)
-    times["ingest + verify + LLM verify"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    evaluated = judge_eval(config_path=config_path, judges=JUDGES, gold_fraction=gold_fraction)
-    times["rubric + judges"] = time.perf_counter() - t0
-    return {"pipeline": verified, "judge_eval": evaluated, "times": times, "gold_fraction": gold_fraction}
+    times["ingest, rules, LLM verify"] = time.perf_counter() - t0
+    tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
+    with track_run(cfg, "demo_llm", tags=tags, extra_params={"demo.gold_fraction": gold_fraction, "demo.n_judged": n_judged}) as tracker:
+        split = split_labelled(cfg, None, None, gold_fraction, seed)
+        eval_ids = pick_held_out(cfg, split["eval"], n_judged, seed)
+        t0 = time.perf_counter()
+        rubric_file = prepare_rubric(cfg, split["build"], None, None, build=True)
+        times["rubric: describe, cluster, name"] = time.perf_counter() - t0
+        judges: dict[str, dict] = {}
+        for kind in JUDGES:
+            t0 = time.perf_counter()
+            run = judge_held_out(cfg, kind, rubric_file, split["build"], eval_ids)
+            scored = score_and_log(cfg, tracker, kind, run, eval_ids)
+            times[f"{kind} judge"] = time.perf_counter() - t0
+            judges[kind] = {"judge_id": run["report"]["judge_id"], "metrics": scored["metrics"], "usage": run["usage"]}
+        table = judges_markdown(judges, {"build": split["build"], "eval": eval_ids, "n_labelled": split["n_labelled"]}, gold_fraction)
+        tracker.log_text(table, "demo_llm.md")
+    return {"pipeline": verified, "rubric_file": rubric_file, "n_build": len(split["build"]), "eval_ids": eval_ids,
+            "judges": judges, "table": table, "times": times, "mlflow_run_id": tracker.run_id}
 
 
 # -- what the demo prints --------------------------------------------------------------------------
@@ -63,39 +83,35 @@ def _verify_lines(cfg: PipelineConfig, reports: dict[str, Any]) -> list[str]:
 
 
 def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
-    from rubricate.judge.evaluate import labelled_split
     from rubricate.judge.stage import query_with_ids
     from rubricate.rubric.model import Rubric
     from rubricate.store import open_store
 
-    ev = result["judge_eval"]
-    lines = ["", "## 2. The rubric: LLM-described first errors of the labelled part, clustered, LLM-named"]
-    rubric = Rubric.from_json(ev["rubric_file"]) if ev.get("rubric_file") else None
+    lines = ["", "## 2. The rubric: LLM-described first errors of the labelled part's wrong traces, clustered, LLM-named"]
+    rubric = Rubric.from_json(result["rubric_file"]) if result.get("rubric_file") else None
     if rubric is not None:
-        lines.append(f"rubric {rubric.version_id}: {len(rubric.items)} items (from {ev['split']['n_build']} labelled traces)")
+        lines.append(f"rubric {rubric.version_id}: {len(rubric.items)} items, mined from the {result['n_build']} labelled traces")
         for item in rubric.items:
             lines.append(f"  {item.item_id}  {item.name}: {item.description[:120]}")
-    lines += ["", f"## 3. Judges on {ev['split']['n_eval']} held-out traces (positive = the trace is wrong)"]
+    lines += ["", f"## 3. Judges on {len(result['eval_ids'])} held-out traces (positive = the trace is wrong)"]
     store = open_store(cfg.store_path())
-    split = labelled_split(store, None, None, result["gold_fraction"], cfg.judge.split_seed)
     per_trace: dict[str, dict[str, Any]] = {}
     for kind in JUDGES:
-        res = ev["judges"][kind]
-        rows = query_with_ids(store, "select_judge_eval_rows", split["eval"], {"judge_id": res["judge_id"]})
+        rows = query_with_ids(store, "select_judge_eval_rows", result["eval_ids"], {"judge_id": result["judges"][kind]["judge_id"]})
         for r in rows.iter_rows(named=True):
             row = per_trace.setdefault(r["trace_id"], {"gold": "correct" if r["label_correct"] else f"wrong@{r['label_first_error_step']}"})
             step = f"@{r['first_error_step']}" if r["first_error_step"] is not None else ""
             items = ",".join(i["item_id"] for i in json.loads(r["items"] or "[]") if i.get("present"))
-            row[kind] = f"{r['verdict']}{step}" + (f" [{items}]" if items else "")
-    lines.append(f"  {'trace':<10}  {'gold':<10}  {'rubric judge':<30}  plain judge")
+            row[kind] = f"{r['verdict']}{step}" + (f" [{items}]" if items else "") + (f" ({r['error'][:60]})" if r["error"] else "")
+    lines.append(f"  {'trace':<10}  {'gold':<10}  {'rubric judge':<34}  plain judge")
     for tid, row in sorted(per_trace.items()):
-        lines.append(f"  {tid[:10]:<10}  {row['gold']:<10}  {row.get('rubric', '-'):<30}  {row.get('plain', '-')}")
+        lines.append(f"  {tid[:10]:<10}  {row['gold']:<10}  {row.get('rubric', '-'):<34}  {row.get('plain', '-')}")
     lines.append("")
-    lines.append(ev["table"].split("\n\n", 2)[-1])
+    lines.append(result["table"].split("\n\n", 2)[-1])
     for kind in JUDGES:
-        usage = ev["judges"][kind]["usage"]
-        lines.append(f"{kind} judge: {usage.get('prompt_tokens', 0) + usage.get('completion_tokens', 0)} tokens in {usage.get('requests', 0)} requests "
-                     f"({usage.get('cached', 0)} from the response cache)")
+        usage = result["judges"][kind]["usage"]
+        lines.append(f"{kind} judge: {usage.get('prompt_tokens', 0) + usage.get('completion_tokens', 0)} tokens in {usage.get('requests', 0)} "
+                     f"requests ({usage.get('cached', 0)} from the response cache)")
     return lines
 
 
@@ -103,13 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.demo_llm", description=demo_llm.__doc__)
     parser.add_argument("--config", default="configs/demo-llm.yaml")
     parser.add_argument("--gold-fraction", type=float, default=0.5, help="labelled share the rubric is mined from (small demo: 0.5)")
+    parser.add_argument("--judged", type=int, default=4, help="held-out traces each judge judges (half of them wrong)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     try:
         cfg = load_config(args.config)
         if cfg.llm.kind == "none":
             raise RubricateError(f"{args.config} configures no LLM (llm.kind: none); the LLM demo needs one (configs/demo-llm.yaml)")
-        result = demo_llm(config_path=args.config, gold_fraction=args.gold_fraction)
+        result = demo_llm(config_path=args.config, gold_fraction=args.gold_fraction, n_judged=args.judged)
     except RubricateError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -120,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     for stage, seconds in result["times"].items():
         print(f"  {stage:<30} {seconds:7.1f}s")
     print(f"  {'total (with Prefect start-up)':<30} {time.perf_counter() - t0:7.1f}s")
-    print(f"\nMLflow runs: {result['pipeline']['mlflow_run_id']} (pipeline), {result['judge_eval']['mlflow_run_id']} (judge_eval); make ui-mlflow")
+    print(f"\nMLflow runs: {result['pipeline']['mlflow_run_id']} (pipeline), {result['mlflow_run_id']} (demo_llm); make ui-mlflow")
     return 0
 
 
