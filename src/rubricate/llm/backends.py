@@ -16,7 +16,7 @@ from rubricate.llm.usage import Usage
 if TYPE_CHECKING:
     from rubricate.store import Store
 
-BACKEND_KINDS = ("none", "litellm", "vllm_batch")
+BACKEND_KINDS = ("none", "litellm", "vllm_batch", "llamacpp")
 
 
 class NoneBackend:
@@ -63,7 +63,10 @@ def build_backend(cfg: LLMConfig) -> LLMBackend:
     if cfg.kind == "none":
         return NoneBackend(cfg)
     if not cfg.model:
-        raise ConfigError(f"llm.kind is '{cfg.kind}' but llm.model is empty; set llm.model (a litellm model string or a vLLM model path)")
+        raise ConfigError(
+            f"llm.kind is '{cfg.kind}' but llm.model is empty; set llm.model (a litellm model string, a vLLM model path, "
+            "or for llamacpp a known local model name or a .gguf path)"
+        )
     if cfg.kind == "litellm":
         from rubricate.llm.litellm_backend import LiteLLMBackend
 
@@ -72,6 +75,10 @@ def build_backend(cfg: LLMConfig) -> LLMBackend:
         from rubricate.llm.vllm_batch import VLLMBatchBackend
 
         return VLLMBatchBackend(cfg)
+    if cfg.kind == "llamacpp":
+        from rubricate.llm.llamacpp_backend import LlamaCppBackend
+
+        return LlamaCppBackend(cfg)
     raise ConfigError(f"unknown llm.kind '{cfg.kind}'; choose one of {', '.join(BACKEND_KINDS)}")
 
 

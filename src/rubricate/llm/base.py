@@ -15,11 +15,31 @@ from pydantic import Field
 from rubricate.strict import Strict
 
 
+class LocalServerConfig(Strict):
+    """`llm.kind: llamacpp`: the llama.cpp server rubricate starts on 127.0.0.1 for a GGUF file.
+
+    Defaults measured on 2 cores (README "Local model (no GPU, no key)"): threads = half the cores (more threads
+    than idle cores collapses llama.cpp's speed), one slot, prompt caching on (the shared instructions and
+    rubric are a cached prefix).
+    """
+
+    threads: int | None = Field(default=None, ge=1, le=512)  # None: half the visible cores, at least 1
+    ctx_size: int = Field(default=4096, ge=256, le=262_144)  # tokens of context per slot (per request in flight)
+    parallel: int = Field(default=1, ge=1, le=64)  # slots: requests the server decodes together
+    cache_prompt: bool = True  # reuse the KV cache of a shared prompt prefix across requests
+    startup_timeout_s: float = Field(default=300.0, gt=0)  # load + warm-up; a busy machine is slow
+    max_restarts: int = Field(default=2, ge=0, le=100)  # per backend: a server that dies is restarted this often
+    models_dir: str | None = None  # where fetched weights live; default <data_dir>/models
+    log_dir: str | None = None  # the server's log file goes here; default <data_dir>/llm-logs
+
+
 class LLMConfig(Strict):
     """Which model answers the LLM stages. `none` = offline implementations everywhere."""
 
-    kind: Literal["none", "litellm", "vllm_batch"] = "none"
-    model: str | None = None  # litellm model string ("openai/gpt-4o-mini", "hosted_vllm/Qwen/...") or a vLLM model path
+    kind: Literal["none", "litellm", "vllm_batch", "llamacpp"] = "none"
+    # litellm model string ("openai/gpt-4o-mini", "hosted_vllm/Qwen/..."), a vLLM model path, or for llamacpp a
+    # known local model name (rubricate.llm.local_models: qwen2.5-coder-1.5b, smollm2-135m) or a .gguf path
+    model: str | None = None
     api_base: str | None = None
     api_key_env: str | None = None  # name of the environment variable that holds the key (never the key itself)
     max_concurrency: int = Field(default=16, ge=1, le=1024)
@@ -39,6 +59,7 @@ class LLMConfig(Strict):
     retry_max_s: float = Field(default=30.0, ge=0)
     # Every call goes through the DuckDB response cache when the stage hands the backend a store.
     cache: bool = True
+    local: LocalServerConfig = LocalServerConfig()
 
 
 @dataclass(frozen=True)
