@@ -34,6 +34,7 @@ Timings are wall-clock on this machine; say whether other jobs were running when
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import platform
@@ -366,8 +367,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-chars", type=int, default=2500, help="judge only traces of at most this many characters")
     parser.add_argument("--parts", default="judge,describer,verifier")
     parser.add_argument("--datasets", default=",".join(JUDGE_SETS))
+    parser.add_argument("--describe", type=int, help="override: gold wrong traces described for each rubric")
+    parser.add_argument("--judge", type=int, help="override: held-out traces each judge judges")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
+    overrides = {k: v for k, v in (("describe", args.describe), ("judge", args.judge)) if v is not None}
+    sizes = dataclasses.replace(sizes, **overrides)
     parts = set(args.parts.split(","))
 
     from rubricate.config import load_config

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from prefect import flow
@@ -44,10 +45,14 @@ def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 
         split = split_labelled(cfg, None, None, gold_fraction, seed)
         eval_ids = pick_held_out(cfg, split["eval"], n_judged, seed)
         t0 = time.perf_counter()
-        rubric_file = prepare_rubric(cfg, split["build"], None, None, build=True)
+        rubric_file, no_rubric = None, None
+        try:
+            rubric_file = prepare_rubric(cfg, split["build"], None, None, build=True)
+        except RubricateError as exc:  # too few or too scattered descriptions: a finding to print, not a crash
+            no_rubric = str(exc)
         times["rubric: describe, cluster, name"] = time.perf_counter() - t0
         judges: dict[str, dict] = {}
-        for kind in JUDGES:
+        for kind in JUDGES if rubric_file else ["plain"]:
             t0 = time.perf_counter()
             run = judge_held_out(cfg, kind, rubric_file, split["build"], eval_ids)
             scored = score_and_log(cfg, tracker, kind, run, eval_ids)
@@ -55,7 +60,7 @@ def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 
             judges[kind] = {"judge_id": run["report"]["judge_id"], "metrics": scored["metrics"], "usage": run["usage"]}
         table = judges_markdown(judges, {"build": split["build"], "eval": eval_ids, "n_labelled": split["n_labelled"]}, gold_fraction)
         tracker.log_text(table, "demo_llm.md")
-    return {"pipeline": verified, "rubric_file": rubric_file, "n_build": len(split["build"]), "eval_ids": eval_ids,
+    return {"pipeline": verified, "rubric_file": rubric_file, "no_rubric": no_rubric, "n_build": len(split["build"]), "eval_ids": eval_ids,
             "judges": judges, "table": table, "times": times, "mlflow_run_id": tracker.run_id}
 
 
@@ -93,10 +98,12 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
         lines.append(f"rubric {rubric.version_id}: {len(rubric.items)} items, mined from the {result['n_build']} labelled traces")
         for item in rubric.items:
             lines.append(f"  {item.item_id}  {item.name}: {item.description[:120]}")
+    else:
+        lines.append(f"no rubric, so no rubric judge: {result['no_rubric']}")
     lines += ["", f"## 3. Judges on {len(result['eval_ids'])} held-out traces (positive = the trace is wrong)"]
     store = open_store(cfg.store_path())
     per_trace: dict[str, dict[str, Any]] = {}
-    for kind in JUDGES:
+    for kind in result["judges"]:
         rows = query_with_ids(store, "select_judge_eval_rows", result["eval_ids"], {"judge_id": result["judges"][kind]["judge_id"]})
         for r in rows.iter_rows(named=True):
             row = per_trace.setdefault(r["trace_id"], {"gold": "correct" if r["label_correct"] else f"wrong@{r['label_first_error_step']}"})
@@ -108,7 +115,7 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
         lines.append(f"  {tid[:10]:<10}  {row['gold']:<10}  {row.get('rubric', '-'):<34}  {row.get('plain', '-')}")
     lines.append("")
     lines.append(result["table"].split("\n\n", 2)[-1])
-    for kind in JUDGES:
+    for kind in result["judges"]:
         usage = result["judges"][kind]["usage"]
         lines.append(f"{kind} judge: {usage.get('prompt_tokens', 0) + usage.get('completion_tokens', 0)} tokens in {usage.get('requests', 0)} "
                      f"requests ({usage.get('cached', 0)} from the response cache)")
@@ -126,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = load_config(args.config)
         if cfg.llm.kind == "none":
             raise RubricateError(f"{args.config} configures no LLM (llm.kind: none); the LLM demo needs one (configs/demo-llm.yaml)")
+        if cfg.llm.kind == "llamacpp":  # missing weights: say so (and how to fetch them) before any stage runs
+            from rubricate.llm.local_models import resolve_gguf
+
+            resolve_gguf(cfg.llm.model or "", cfg.resolved_data_dir(),
+                         models_folder=Path(cfg.llm.local.models_dir) if cfg.llm.local.models_dir else None)
         result = demo_llm(config_path=args.config, gold_fraction=args.gold_fraction, n_judged=args.judged)
     except RubricateError as exc:
         print(f"error: {exc}", file=sys.stderr)
