@@ -411,7 +411,11 @@ def main(argv: list[str] | None = None) -> int:
             sample = [r for rs in by_class.values() for r in rng.sample(rs, min(per, len(rs)))]
             ari[name] = ari_set(store, cfg, name, sample, workdir, sizes.min_cluster, log)
     if "verifier" in parts:
-        verifier = verifier_part(store, cfg, sizes, args.seed, workdir, log)
+        # A store of its own: the LLM verifier asks about every rule rejection in its store, and the judge sets'
+        # traces (MR-Ben has gold answers) must not be among them.
+        vpath = store_path.with_name(store_path.stem + "-verify.duckdb")
+        vcfg = cfg.model_copy(update={"store": cfg.store.model_copy(update={"path": str(vpath)})})
+        verifier = verifier_part(open_store(vpath), vcfg, sizes, args.seed, workdir, log)
     total = time.perf_counter() - t_start
     print()
     print(f"# Judge quality, {'quick' if args.quick else 'full'} run: {started:%Y-%m-%d %H:%M} UTC, {platform.node()} "
