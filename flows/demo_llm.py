@@ -32,7 +32,7 @@ JUDGES = ["rubric", "plain"]
 
 
 @flow(name="demo_llm", log_prints=True)
-def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 0.5, n_judged: int = 4, seed: int = 0) -> dict:
+def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 0.8, n_judged: int = 4, seed: int = 0) -> dict:
     """The pipeline with LLM verification; a rubric mined from the labelled part with the LLM; then the rubric
     judge and the plain judge on `n_judged` held-out traces (half of them wrong), scored against the gold labels."""
     cfg = load_config(config_path)
@@ -125,7 +125,7 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m flows.demo_llm", description=demo_llm.__doc__)
     parser.add_argument("--config", default="configs/demo-llm.yaml")
-    parser.add_argument("--gold-fraction", type=float, default=0.5, help="labelled share the rubric is mined from (small demo: 0.5)")
+    parser.add_argument("--gold-fraction", type=float, default=0.8, help="labelled share the rubric is mined from (the miner needs ~16 wrong traces)")
     parser.add_argument("--judged", type=int, default=4, help="held-out traces each judge judges (half of them wrong)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
