@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 
 def smol_cfg(log_dir: Path, **kw: Any) -> LLMConfig:
     """SmolLM2 on one thread (2 threads on a busy 2-core machine made 0.8 tokens/s, 1 thread 18)."""
-    local = {"threads": 1, "ctx_size": 2048, "log_dir": str(log_dir)} | kw.pop("local", {})
+    local = {"threads": 1, "ctx_size": 2048, "parallel": 2, "log_dir": str(log_dir)} | kw.pop("local", {})
     base = {"kind": "llamacpp", "model": "smollm2-135m", "max_tokens": 64, "timeout_s": 120, "retry_base_s": 0.05, "retry_max_s": 0.2,
             "max_retries": 2, "local": local}
     return LLMConfig(**(base | kw))

@@ -57,6 +57,7 @@ class LlamaCppBackend:
         log_dir = Path(local.log_dir) if local.log_dir else data_dir / "llm-logs"
         self.server: LlamaCppServer = shared_server(spec, log_dir / f"llamacpp-{self.alias}.log", startup_timeout_s=local.startup_timeout_s)
         self.restarts = 0
+        self._used = False  # this backend has had the server running (a death after that counts as a restart)
         self.usage = Usage()
 
     # -- the server ----------------------------------------------------------------------------------
@@ -76,14 +77,21 @@ class LlamaCppBackend:
         self.close()
 
     def _ensure_server(self) -> None:
+        """Start the server if it is not running. A server that died under this backend is restarted at most
+        `max_restarts` times; a new backend (the next stage or run) starts a stopped or dead server afresh."""
         if self.server.alive():
+            self._used = True
             return
-        if self.server.starts and self.restarts >= self.cfg.local.max_restarts:
-            raise LocalServerError(f"{self.server.describe_exit()}; it was restarted {self.restarts} time(s) already (llm.local.max_restarts); look at the log")
-        if self.server.starts:
+        if self._used:
+            if self.restarts >= self.cfg.local.max_restarts:
+                raise LocalServerError(
+                    f"{self.server.describe_exit()}; it was restarted {self.restarts} time(s) under this backend already "
+                    f"(llm.local.max_restarts={self.cfg.local.max_restarts}); look at the log, then rerun"
+                )
             self.restarts += 1
             log.warning("%s; restarting it (%d of at most %d)", self.server.describe_exit(), self.restarts, self.cfg.local.max_restarts)
         self.server.start()
+        self._used = True
 
     def _litellm(self):  # type: ignore[no-untyped-def]
         from rubricate.llm.litellm_backend import LiteLLMBackend

