@@ -73,7 +73,7 @@ def _verify_lines(cfg: PipelineConfig, reports: dict[str, Any]) -> list[str]:
     lines = ["## 1. Answers: rules first, then the LLM on what the rules rejected"]
     if rules:
         counts = {k: v for k, v in rules.items() if k.startswith("n_") and isinstance(v, int) and v}
-        lines.append(f"rules: {counts} in {rules.get('seconds', 0):.1f}s")
+        lines.append(f"rules: {counts} in {rules.get('seconds', 0):.1f}s" if counts else "rules: nothing new to verify (verdicts already stored)")
     if not llm or llm.get("skipped"):
         lines.append(f"LLM verifier: skipped ({(llm or {}).get('skipped', 'no LLM configured')})")
         return lines
