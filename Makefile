@@ -116,3 +116,12 @@ gpu-worker: install dirs
 
 bench-judge: install dirs
 	$(BIN)/python bench/judge_throughput.py
+
+# The LLM half with a real local model (Qwen2.5-Coder-1.5B on CPU; `make fetch-llm` first). Small samples.
+.PHONY: demo-llm bench-judge-quality
+demo-llm: install dirs
+	$(BIN)/python -m flows.demo_llm --config configs/demo-llm.yaml
+
+# Rubric judge vs plain judge, the LLM describer and the LLM verifier; QUICK=1 for the ~10-minute smoke run.
+bench-judge-quality: install dirs
+	$(BIN)/python bench/judge_quality.py --config configs/local-llm.yaml $(if $(QUICK),--quick)
