@@ -16,6 +16,7 @@ from rubricate.verify.parse_answer import parse_answer
 from rubricate.verify.rules import verify_response
 from tests.conftest import shared_data
 from tests.verify.answer_cases import EQUIVALENT, NOT_EQUIVALENT
+from tests.verify.hang_guard import call_with_hang_guard
 
 # Cases of math_verify_test_cases.jsonl (0-based line) where rubricate's verdict differs from `expected`,
 # each checked by hand. Anything else that disagrees is a regression.
@@ -117,10 +118,36 @@ def test_works_off_the_main_thread() -> None:
     assert out[0].equal and out[0].decided_by == "math-verify"
 
 
-def test_math_verify_timeout_is_an_error_verdict_not_incorrect() -> None:
-    # 9^(9^9) never finishes in sympy; the rules refuse to evaluate it and math-verify's 1 s limit stops it
-    v = verify_response("2", "So the answer is $\\boxed{9^{9^{9}}}$.", mv_timeout_s=1)
-    assert v.verdict == "error" and "timed out" in v.reason and v.extracted_answer == "9^{9^{9}}"
+def test_math_verify_timeout_is_an_error_verdict_not_incorrect(monkeypatch: pytest.MonkeyPatch) -> None:
+    import math_verify
+    from math_verify.errors import TimeoutException
+
+    def timed_out(*args: object, **kwargs: object) -> None:
+        raise TimeoutException("stand-in for math-verify's own SIGALRM limit")
+
+    monkeypatch.setattr(math_verify, "parse", timed_out)
+    math_verify_fallback._mv_parse_gold.cache_clear()
+    v = verify_response(MATRIX, f"So the answer is ${MATRIX_SUM}$.", mv_timeout_s=1)  # the rules leave it to math-verify
+    math_verify_fallback._mv_parse_gold.cache_clear()
+    assert v.verdict == "error" and "timed out" in v.reason
+
+
+HUGE = ["\\boxed{9^{9^{9^{9}}}}", "\\boxed{((10!)!)!}", "x = 2^{2^{40}}", "\\boxed{9^9^9}", "\\boxed{2^{10^{12}} + 1}"]
+
+
+@pytest.mark.parametrize("response", HUGE)
+def test_huge_powers_and_factorials_are_refused_not_computed_off_the_main_thread(response: str) -> None:
+    """sympy computes these exactly and never returns (and off the main thread no SIGALRM stops it): the
+    rules refuse to hand them over. Run as a worker thread would (math-verify's own limit off)."""
+    v = call_with_hang_guard("rubricate.verify.rules:verify_response", "2", response, mv_timeout_s=None)
+    assert v["verdict"] == "incorrect" and "too large to compute" in v["reason"], v
+
+
+def test_huge_values_still_match_themselves_and_small_powers_still_evaluate() -> None:
+    assert verify_response("2^{2^{40}}", "\\boxed{2^{2^{40}}}").verdict == "correct"
+    assert verify_response("2^{2^{40}}", "x = 2^{2^{40}}").verdict == "correct"
+    assert verify_response("1024", "\\boxed{2^{10}}").verdict == "correct"
+    assert verify_response("3628800", "\\boxed{10!}").verdict == "correct"
 
 
 def test_normalisation_keeps_meaning() -> None:

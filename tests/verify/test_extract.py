@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rubricate.verify.extract import Extraction, extract_final_answer, find_boxed
+from tests.verify.hang_guard import call_with_hang_guard
 
 CASES: list[tuple[str, str | None, str]] = [
     # boxed: last one, nested braces, \fbox, boxes joined by connectors
@@ -57,7 +58,24 @@ CASES: list[tuple[str, str | None, str]] = [
 
 @pytest.mark.parametrize(("response", "answer", "method"), CASES, ids=[f"{i}:{c[2]}" for i, c in enumerate(CASES)])
 def test_extracts(response: str, answer: str | None, method: str) -> None:
-    assert extract_final_answer(response) == Extraction(answer, method)
+    found = extract_final_answer(response)
+    assert (found.answer, found.method) == (answer, method)
+
+
+@pytest.mark.parametrize(
+    ("response", "alternatives"),
+    [
+        ("First \\boxed{3}, then fixed: \\boxed{\\frac{1}{2}}.", ("3",)),
+        ("That gives $\\boxed{4}$. Hmm, maybe it is $\\boxed{5}$.", ("4",)),
+        ("It is $\\boxed{5}$ (or 3).", ("3",)),
+        ("So \\boxed{5}, or maybe 3", ("3",)),
+        ("We get $\\boxed{5}$, and again $\\boxed{ 5 }$.", ()),  # the same answer, other spacing
+        ("Roots: \\boxed{1} and \\boxed{-2}.", ()),  # joined into one list answer
+        ("So \\boxed{5}. Or we could check it differently, which I skip.", ()),
+    ],
+)
+def test_other_answers_offered_beside_the_final_box_are_kept(response: str, alternatives: tuple[str, ...]) -> None:
+    assert extract_final_answer(response).alternatives == alternatives
 
 
 def test_unbalanced_box_is_skipped() -> None:
@@ -71,3 +89,28 @@ def test_large_response_is_fast() -> None:
     assert extract_final_answer(body) == Extraction("99", "boxed")
     no_box = body.replace("\\boxed{99}", "99")
     assert extract_final_answer(no_box).answer == "99"
+
+
+# Adversarial shapes that made extraction quadratic (20,000 unclosed boxes did not finish in 120 s).
+ADVERSARIAL = {
+    "unclosed boxes": "\\boxed{" * 20_000,
+    "boxes without braces": "\\boxed " * 20_000,
+    "boxes joined by commas": "\\boxed{1}, " * 20_000,
+    "a long run of spaces": "So 5" + " " * 200_000 + "x",
+    "a long run of newlines": "So 5" + "\n" * 200_000 + "x",
+    "answer phrases with nothing after them": "Answer: **\n" * 20_000,
+}
+
+
+@pytest.mark.parametrize("ending", ["boxed", "plain"])
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_adversarial_responses_extract_promptly(name: str, ending: str) -> None:
+    last = " The answer is \\boxed{7}." if ending == "boxed" else " So it is 7"
+    result = call_with_hang_guard("rubricate.verify.extract:extract_final_answer", "Let me think. " + ADVERSARIAL[name] + last)
+    if ending == "boxed" and name != "boxes joined by commas":  # there the last box is one of a long list
+        assert result["answer"] == "7", result
+
+
+def test_unclosed_boxes_before_a_closed_one_keep_the_closed_one() -> None:
+    response = "\\boxed{" * 20_000 + "so \\boxed{12}"
+    assert call_with_hang_guard("rubricate.verify.extract:find_boxed", response) == "12"

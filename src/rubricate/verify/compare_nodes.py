@@ -304,7 +304,7 @@ def cmp(g: Node, p: Node) -> Decision:
         if seq.loose_commas:
             return None, "decimal comma or list"
         if seq.kind in ("list", "set") and isinstance(other, Num) and all(isinstance(_unwrap(i), Num) for i in seq.items):
-            return False, f"{len(seq.items)} values vs one"
+            return False, f"{len(seq.items)} values vs one" + (" (several answers offered: a hedge or a list, not one answer)" if seq is p else "")
         if seq.kind in ("tuple", "interval", "matrix") and isinstance(other, Num):
             return False, f"{seq.kind} vs a number"
         return None, "list vs single value"

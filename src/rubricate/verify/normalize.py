@@ -39,6 +39,9 @@ _SUBS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"=>"), ">="),
     (re.compile(r"=<"), "<="),
     (re.compile(r"\\text\s*\{\s*(and|or)\s*\}", re.IGNORECASE), r" \1 "),
+    # "5 \text{ (or 3)}", "5 (or 3)": an alternative in parentheses is a second answer, not a unit
+    (re.compile(r"(?:\\text\s*\{\s*)?\(\s*(or|and)\s+([^(){}]*)\)(?:\s*\})?", re.IGNORECASE), r" \1 \2"),
+    (re.compile(r"(?:\\text\s*\{\s*)?\beither\s+(?:\}\s*)?", re.IGNORECASE), ""),
     (re.compile(r"\\(?:text|mathrm|textrm)\s*\{\s*(?:%|\\%|percent|pct)\s*\}"), "%"),
     (re.compile(r"\\%"), "%"),
     (re.compile(r"\^\s*\{\s*\\(?:circ|textcirc)\s*\}|\^\s*\\(?:circ|textcirc)(?![A-Za-z])|\\degree(?![A-Za-z])|°|\\circ(?![A-Za-z])"), " DEG "),
@@ -52,9 +55,21 @@ _TRAILING_PUNCT = re.compile(r"(?:\s|[.;,:]|\\\.)+$")
 _BOX = re.compile(r"^\\(?:boxed|fbox)\s*\{(.*)\}$", re.DOTALL)
 
 
+# Logical connectives between numbers are list separators: "3 \lor 5" and "x = 3 \vee x = 5" give two
+# answers (two solutions when gold lists them, a hedge when gold is one value). Between letters only
+# ("p \wedge q") they are logic, left as written.
+_CONNECTIVE = re.compile(r"\\(?:lor|vee)(?![A-Za-z])|\\(?:land|wedge)(?![A-Za-z])|∨|∧")
+
+
+def _connective(m: re.Match[str]) -> str:
+    return " or " if m.group(0) in ("\\lor", "\\vee", "∨") else " and "
+
+
 def normalize_answer(text: str) -> str:
     """Cheap textual normalisation shared by both sides (the string, not its meaning)."""
     s = text.translate(_UNICODE).strip()
+    if _CONNECTIVE.search(s) and re.search(r"\d", s):
+        s = _CONNECTIVE.sub(_connective, s)
     for pattern, repl in _SUBS:
         s = pattern.sub(repl, s)
     s = " ".join(s.split())
