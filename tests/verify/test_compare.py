@@ -132,7 +132,10 @@ def test_math_verify_timeout_is_an_error_verdict_not_incorrect(monkeypatch: pyte
     assert v.verdict == "error" and "timed out" in v.reason
 
 
-HUGE = ["\\boxed{9^{9^{9^{9}}}}", "\\boxed{((10!)!)!}", "x = 2^{2^{40}}", "\\boxed{9^9^9}", "\\boxed{2^{10^{12}} + 1}"]
+HUGE = [
+    "\\boxed{9^{9^{9^{9}}}}", "\\boxed{((10!)!)!}", "x = 2^{2^{40}}", "\\boxed{9^9^9}", "\\boxed{2^{10^{12}} + 1}",
+    "\\boxed{3^3^3^3}", "\\boxed{" + "x^" * 60 + "x}",  # a symbolic tower: sympy spins on it for minutes
+]
 
 
 @pytest.mark.parametrize("response", HUGE)

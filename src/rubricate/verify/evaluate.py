@@ -396,6 +396,29 @@ def evaluate(s: str) -> Value | None:
 _HUGE_EXPONENT = 100_000
 _HUGE_FACTORIAL = 5_000
 _MAX_OPERATORS_CHECKED = 200
+_MAX_POWER_DEPTH = 3  # x^{x^{x^{x}}} still goes to math-verify; taller towers take sympy seconds to forever
+_POWER_TOKEN = re.compile(r"\^\s*\{|\^|[{}]")
+_POWER_CHAIN = re.compile(r"(?:\^\s*(?:-?\w+|\\[A-Za-z]+)\s*){2,}")
+
+
+def _power_depth(s: str) -> int:
+    """How deeply exponents nest: 2 for 2^{2^{n}} and for e^{x^2}; a chain without braces (x^x^x, read
+    as x^(x^x)) counts each link."""
+    deepest = 0
+    stack: list[bool] = []  # per open brace: whether it opened an exponent
+    for m in _POWER_TOKEN.finditer(s):
+        tok = m.group(0)
+        if tok == "}":
+            if stack:
+                stack.pop()
+        elif tok == "{":
+            stack.append(False)
+        else:
+            deepest = max(deepest, sum(stack) + 1)
+            if tok != "^":
+                stack.append(True)
+    links = max((c.group(0).count("^") for c in _POWER_CHAIN.finditer(s)), default=0)
+    return max(deepest, links)
 _LETTERS = re.compile(r"(?<!\\)[A-Za-z]")
 _LATEX_WORDS = re.compile(r"\\[A-Za-z]+")
 
@@ -446,6 +469,9 @@ def too_large_to_compute(s: str) -> str | None:
     or None."""
     if s.count("^") + s.count("!") > _MAX_OPERATORS_CHECKED:  # each check scans a group: keep it bounded
         return f"more than {_MAX_OPERATORS_CHECKED} powers and factorials"
+    depth = _power_depth(s)
+    if depth > _MAX_POWER_DEPTH:
+        return f"a tower of {depth} nested powers, too large to compute symbolically"
     n = len(s)
     for i, c in enumerate(s):
         if c == "^":
