@@ -44,10 +44,20 @@ CASES: list[tuple[str, str | None, str]] = [
     ("So, the ordered pair $(x, y)$ that solves the system is $(7, 6)$.", "(7, 6)", "last_sentence"),
     ("Therefore, there are 12 distinct sequences. I hope it is correct.", "12 distinct sequences", "short_response"),
     ("Adding everything up step by step, we find that the total number of marbles in the jar is 45.", "45", "last_sentence"),
-    ("$\\frac13$", "\\frac13", "short_response"),
-    ("28 percent", "28 percent", "short_response"),
-    ("Evelyn", "Evelyn", "short_response"),
+    ("$\\frac13$", "\\frac13", "bare_answer"),
+    ("28 percent", "28 percent", "bare_answer"),
+    ("Evelyn", "Evelyn", "bare_answer"),
     ("so 5", "5", "short_response"),
+    # a bare answer is the whole answer, not its last number
+    ("(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "bare_answer"),
+    ("\\dfrac{41}{12} \\text{ km}", "\\dfrac{41}{12} \\text{ km}", "bare_answer"),
+    ("$\\dfrac{41}{12}$ km", "\\dfrac{41}{12}", "short_response"),  # the unit outside the math: dropped, as usual
+    ("7 goats and 4 helicopters", "7 goats and 4 helicopters", "bare_answer"),
+    ("x = 3, y = -2", "x = 3, y = -2", "bare_answer"),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "bare_answer"),
+    ("\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "bare_answer"),
+    ("So the solution set is $(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)$.", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "last_sentence"),
+    ("So the solution set is (-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9).", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "short_response"),
     ("We add 3 and 4.\n\nThat makes 7 in total, since nothing else remains to be counted at all here", "7", "last_sentence"),
     # nothing to find
     ("I do not know.", None, "none"),

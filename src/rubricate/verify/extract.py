@@ -69,6 +69,16 @@ _TRAILING_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_{}\\^]*\s*=\s*$")
 _LEADING_LABEL = re.compile(r"^[^\W\d_][^\d:=$]{0,30}:\s+(?=\S)")
 
 SHORT_RESPONSE_CHARS = 60
+_BARE_ANSWER_CHARS = 400
+_BARE_ANSWER_WORDS = 5
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
+# Words that make a short response a sentence about an answer rather than the answer itself.
+_SENTENCE_WORDS = frozenset(
+    "is are was were be been being equals equal so thus therefore hence we i you get gets got gives give find "
+    "found answer then it this that which there here maybe perhaps probably would should could will can cannot "
+    "do does did know sure".split()
+)
 _MAX_OTHER_BOXES = 8
 _OTHER_BOXES_LOOKED_AT = 64
 _TAIL_CHARS = 4000  # an answer sentence is never longer; bounds the work on 1 MB responses
@@ -102,6 +112,9 @@ def extract_final_answer(response: str) -> Extraction:
         return Extraction(choice, "choice")
 
     tail = _BOILERPLATE.sub("", text).strip()
+    bare = _bare_answer(tail)
+    if bare:
+        return Extraction(bare, "bare_answer")
     if tail and len(tail) <= SHORT_RESPONSE_CHARS and "\n\n" not in tail:
         short = _from_sentence(tail, whole_if_plain=True)
         if short:
@@ -362,6 +375,32 @@ def _last_sentence(text: str) -> str:
     return body[ends[-1]:].strip() if ends else body.strip()
 
 
+def _prose_words(text: str) -> list[str]:
+    """Words of two letters or more outside LaTeX commands and \\text{...} groups (units, labels)."""
+    return _WORDS.findall(_LATEX_COMMAND.sub(" ", _TEXT_GROUP.sub(" ", text)))
+
+
+def _bare_answer(tail: str) -> str | None:
+    """The whole response when it is just an answer, not a sentence about one: "(-\\sqrt{11}, -2) \\cup
+    (\\sqrt{11}, 9)", "\\dfrac{41}{12} \\text{ km}", "7 goats and 4 helicopters" (a bare answer is the
+    whole answer, not its last number). A sentence word ("is", "so", "we", ...) or prose around a math
+    segment makes it a sentence, read by the rules below."""
+    if not tail or "\n\n" in tail or len(tail) > _BARE_ANSWER_CHARS:
+        return None
+    body = tail.strip().rstrip(".").strip()
+    segments = list(_MATH_SEGMENT.finditer(body))
+    if segments:
+        outside = _MATH_SEGMENT.sub(" ", body)
+        if _prose_words(outside) or len(segments) > 1:
+            return None
+    words = [w.lower() for w in _prose_words(strip_math_delimiters(body))]
+    if len(words) > _BARE_ANSWER_WORDS or any(w in _SENTENCE_WORDS for w in words):
+        return None
+    if _CHOICE_ONLY.match(body):
+        return None  # "(C)": a choice letter, for the choice rule
+    return strip_math_delimiters(body) or None
+
+
 def _from_sentence(sentence: str, *, whole_if_plain: bool) -> str | None:
     segments = [next(g for g in m.groups() if g is not None) for m in _MATH_SEGMENT.finditer(sentence)]
     segments = [s.strip() for s in segments if s and s.strip()]
@@ -377,7 +416,8 @@ def _from_sentence(sentence: str, *, whole_if_plain: bool) -> str | None:
     if cut:
         tail = sentence[cut[-1].end():].strip()
         # "... is 12 apples" or "... is Evelyn"; not "... to be counted at all here"
-        if tail and len(tail.split()) <= 4 and (re.search(r"\d|\\", tail) or len(tail.split()) <= 2):
+        short = len(tail.split()) <= 4 or (not _prose_words(tail) and len(tail) <= _BARE_ANSWER_CHARS)
+        if tail and short and (re.search(r"\d|\\", tail) or len(tail.split()) <= 2):
             return tail
     numbers = _NUMBER.findall(sentence)
     if numbers:
