@@ -73,9 +73,18 @@ def _cmp_num(g: Num, p: Num) -> Decision:
         if _values_equal(float(g.value) * math.pi / 180, p.value, False):
             return True, "degrees equal to radians"
         return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)}"
+    if g.unit is None and p.unit == "deg" and not g.percent:  # gold in radians, answer in degrees
+        if _values_equal(g.value, p.value, ints):
+            return True, "numbers equal (degree sign added)"
+        if _values_equal(g.value, float(p.value) * math.pi / 180, False):
+            return True, "radians equal to degrees"
+        return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)} degrees"
     if g.percent == p.percent:
         if _values_equal(g.value, p.value, ints):
             return True, ("percentages equal" if g.percent else "numbers equal") + unit_note
+        rounded = _rounded_match(g, p)
+        if rounded:
+            return True, rounded + unit_note
         return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)}"
     if g.percent:  # gold 28%: accept 28 (sign left out) and 0.28 (the fraction)
         if _values_equal(g.value, p.value, ints):
@@ -89,6 +98,41 @@ def _cmp_num(g: Num, p: Num) -> Decision:
     if abs(float(g.value)) > 1 and _values_equal(g.value, p.value, ints):
         return True, "percent sign added"
     return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)}%"
+
+
+_MIN_SIGNIFICANT = 3  # 0.33 for 1/3 is too coarse to tell from 0.33; 85.71 for 600/7 is not
+
+
+def _terminates(v: Value) -> bool:
+    """Whether the exact value has a finite decimal expansion (then an exact gold is written exactly)."""
+    if not isinstance(v, Fraction):
+        return False
+    d = v.denominator
+    for f in (2, 5):
+        while d % f == 0:
+            d //= f
+    return d == 1
+
+
+def _within_half_unit(a: Value, b: Value, decimals: int) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= 0.5 * 10.0 ** (-decimals) * (1 + 1e-9)
+    except OverflowError:
+        return False
+
+
+def _rounded_match(g: Num, p: Num) -> str | None:
+    """A number given approximately at the precision it states (issue 11): the answer 85.71 is 600/7
+    rounded at its own 2 decimals; the gold 3.14 is pi rounded. Only when the exact side does not
+    terminate (else it would be written exactly), with at least 3 significant digits, and rounded, not
+    truncated (85.7142 is not 600/7 at 4 decimals)."""
+    if p.decimals and (p.significant or 0) >= _MIN_SIGNIFICANT and g.decimals is None and not _terminates(g.value):
+        if _within_half_unit(g.value, p.value, p.decimals):
+            return f"the exact value rounded at the answer's {p.decimals} decimals"
+    if g.decimals and (g.significant or 0) >= _MIN_SIGNIFICANT and p.decimals is None and not _terminates(p.value):
+        if _within_half_unit(g.value, p.value, g.decimals):
+            return f"the answer's exact value rounded at the gold's {g.decimals} decimals"
+    return None
 
 
 def _cmp_items_ordered(g: tuple[Node, ...], p: tuple[Node, ...]) -> Decision:

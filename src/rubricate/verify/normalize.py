@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["normalize_answer"]
+__all__ = ["normalize_answer", "repair_escapes"]
 
 _UNICODE = str.maketrans(
     {
@@ -24,6 +24,7 @@ _SUBS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\\(?:displaystyle|textstyle|scriptstyle|limits|nolimits)(?![A-Za-z])"), ""),
     (re.compile(r"\\(?:left|right|bigl|bigr|Bigl|Bigr|biggl|biggr|Biggl|Biggr|big|Big|bigg|Bigg)\s*(?:\.|(?=[^A-Za-z]))"), ""),
     (re.compile(r"(?<=\d),\\!\s*(?=\d)"), ","),  # 11,\!111 thousands
+    (re.compile(r"(?<=\d)\{\.\}(?=\d)"), "."),  # 3{.}5
     (re.compile(r"\s*\{\s*,\s*\}\s*"), ","),  # 14{,}916 thousands
     (re.compile(r"(?<!\\)\\(?:!|,|;|:|>|quad|qquad|enspace|thinspace)|(?<!\\)\\ |~"), " "),
     (re.compile(r"\\[dtc]frac(?![A-Za-z])"), r"\\frac"),
@@ -65,9 +66,26 @@ def _connective(m: re.Match[str]) -> str:
     return " or " if m.group(0) in ("\\lor", "\\vee", "∨") else " and "
 
 
+# Escape damage in dataset golds: a JSON or Python string read "\\text" as a tab + "ext", "\\frac" as a form
+# feed + "rac". Repaired only where the letters after the control character spell a LaTeX command.
+_CONTROL_DAMAGE = re.compile(
+    "\t(?=ext|imes|heta|an(?![a-z])|frac|ilde|riangle|au(?![a-z])|extbf|op(?![a-z]))"
+    "|\f(?=rac(?![a-z]))|\x08(?=oxed|eta|inom|ar(?![a-z]))|\r(?=ight|ho(?![a-z])|angle|m(?![a-z]))"
+    "|\x07(?=lpha|pprox)|\x0b(?=ec(?![a-z])|arepsilon|arphi)"
+)
+
+
+_CONTROL_LETTER = {"\t": "t", "\f": "f", "\x08": "b", "\r": "r", "\x07": "a", "\x0b": "v"}
+
+
+def repair_escapes(text: str) -> str:
+    """Undo unambiguous escape damage: a control character where a backslash and a letter were."""
+    return _CONTROL_DAMAGE.sub(lambda m: "\\" + _CONTROL_LETTER[m.group(0)], text)
+
+
 def normalize_answer(text: str) -> str:
     """Cheap textual normalisation shared by both sides (the string, not its meaning)."""
-    s = text.translate(_UNICODE).strip()
+    s = repair_escapes(text).translate(_UNICODE).strip()
     if _CONNECTIVE.search(s) and re.search(r"\d", s):
         s = _CONNECTIVE.sub(_connective, s)
     for pattern, repl in _SUBS:

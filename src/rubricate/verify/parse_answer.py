@@ -163,7 +163,7 @@ def _scalar(s: str) -> Node:
     """A single answer that is not a list: number (with percent/unit), choice, text or expression."""
     value = evaluate(s)
     if value is not None:
-        return Num(value, is_exact(s, value))
+        return Num(value, is_exact(s, value), **_precision(s))
     m = _CHOICE.match(s)
     if m:
         letter = next(g for g in m.groups()[:5] if g).upper()
@@ -189,7 +189,7 @@ def _scalar(s: str) -> Node:
             value = evaluate(core2)
             core = core2
     if value is not None:
-        return Num(value, is_exact(core, value), pct, unit or None)
+        return Num(value, is_exact(core, value), pct, unit or None, **_precision(core))
     text = _TEXT_WRAP.sub(r"\1", s).strip()
     if _TEXT_LIKE.match(text):
         words = [w for w in re.findall(r"[^\W\d_]+", text.lower())]
@@ -197,6 +197,18 @@ def _scalar(s: str) -> Node:
             norm = " ".join(_ARTICLES.sub(" ", " ".join(words)).split())
             return Text(norm or " ".join(words))
     return _expr(s)
+
+
+_DECIMAL = re.compile(r"^[-+]?(\d*)\.(\d+)$")
+
+
+def _precision(s: str) -> dict[str, int]:
+    """decimals and significant digits of a number written as a plain decimal; nothing otherwise."""
+    m = _DECIMAL.match(s.replace(" ", ""))
+    if not m:
+        return {}
+    digits = (m.group(1) + m.group(2)).lstrip("0")
+    return {"decimals": len(m.group(2)), "significant": len(digits)}
 
 
 def is_exact(s: str, v: Value) -> bool:
@@ -301,6 +313,9 @@ def parse(s: str, depth: int = 0) -> Node:
         if isinstance(a, Num) and isinstance(b, Num):
             return Seq("list", (a, b))
         return _expr(s)
+    ratio = _ratio(s)
+    if ratio is not None:
+        return ratio
     m = _MATRIX.match(s)
     if m:
         rows = [r for r in re.split(r"\\\\", m.group(1)) if r.strip()]
@@ -329,6 +344,24 @@ def parse(s: str, depth: int = 0) -> Node:
 
 
 _REL_SPLIT = re.compile(r"(<=|>=|!=|<|>|=)")
+
+
+_RATIO = re.compile(r"^([^:]+?)\s*(?::|\\colon(?![A-Za-z])|\\text\s*\{\s*to\s*\})\s*([^:]+)$")
+
+
+def _ratio(s: str) -> Num | None:
+    """'6:8', '2 \\colon 3', '3 \\text{ to } 1': a ratio of two numbers is the number a/b (2:1 is 2)."""
+    m = _RATIO.match(s)
+    if not m:
+        return None
+    a, b = evaluate(m.group(1)), evaluate(m.group(2))
+    if a is None or b is None or b == 0:
+        return None
+    try:
+        value = a / b
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return Num(value, is_exact(m.group(1), a) and is_exact(m.group(2), b))
 
 
 def _relation(s: str) -> Node:

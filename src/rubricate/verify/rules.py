@@ -16,6 +16,7 @@ from rubricate.verify.answer_nodes import Comparison, Seq
 from rubricate.verify.compare import answers_equivalent
 from rubricate.verify.extract import Extraction, extract_final_answer, find_boxed, strip_math_delimiters
 from rubricate.verify.math_verify_fallback import MathVerifyTimeout
+from rubricate.verify.normalize import repair_escapes
 from rubricate.verify.parse_answer import parse_answer
 
 __all__ = ["VERIFIER_ID", "RuleVerdict", "Verdict", "gold_answer_text", "verify_response"]
@@ -45,7 +46,7 @@ class RuleVerdict:
 def gold_answer_text(gold: str) -> str:
     """The answer part of a gold field: the boxed part if there is one, the final answer of a worked
     solution, else the field itself."""
-    g = gold.strip()
+    g = repair_escapes(gold).strip()
     boxed = find_boxed(g)
     if boxed is not None:
         return boxed
