@@ -69,9 +69,9 @@ def _connective(m: re.Match[str]) -> str:
 # Escape damage in dataset golds: a JSON or Python string read "\\text" as a tab + "ext", "\\frac" as a form
 # feed + "rac". Repaired only where the letters after the control character spell a LaTeX command.
 _CONTROL_DAMAGE = re.compile(
-    "\t(?=ext|imes|heta|an(?![a-z])|frac|ilde|riangle|au(?![a-z])|extbf|op(?![a-z]))"
+    "(?<!\\\\)(?:\t(?=ext|imes|heta|an(?![a-z])|frac|ilde|riangle|au(?![a-z])|extbf|op(?![a-z]))"
     "|\f(?=rac(?![a-z]))|\x08(?=oxed|eta|inom|ar(?![a-z]))|\r(?=ight|ho(?![a-z])|angle|m(?![a-z]))"
-    "|\x07(?=lpha|pprox)|\x0b(?=ec(?![a-z])|arepsilon|arphi)"
+    "|\x07(?=lpha|pprox)|\x0b(?=ec(?![a-z])|arepsilon|arphi))"
 )
 
 
