@@ -286,7 +286,26 @@ def _as_rel(n: Node) -> Node:
     return n
 
 
+_BOUND_LABEL = re.compile(r"^(\\?[A-Za-z]+)(?:\(([A-Za-z])\)|_([A-Za-z]))$")
+
+
+def _rename_bound(g: Node, p: Node) -> Node:
+    """f(z) = z read as f(x) = x, a_k = 2k + 1 as a_n = 2n + 1: the argument of a function (or the index of
+    a sequence) is bound, so its name is the answer's own choice."""
+    if not (isinstance(g, Assign) and isinstance(p, Assign) and g.name != p.name):
+        return p
+    mg, mp = _BOUND_LABEL.match(g.name), _BOUND_LABEL.match(p.name)
+    if not (mg and mp and mg.group(1) == mp.group(1)):
+        return p
+    old, new = mp.group(2) or mp.group(3), mg.group(2) or mg.group(3)
+    if not isinstance(p.node, Expr) or not p.node.text:
+        return Assign(g.name, p.node)
+    text = re.sub(rf"(?<![A-Za-z\\]){old}(?![A-Za-z])", new, p.node.text)
+    return Assign(g.name, parse(text, 1))
+
+
 def cmp(g: Node, p: Node) -> Decision:
+    p = _rename_bound(g, p)
     if isinstance(g, Rel) != isinstance(p, Rel):  # 2x + 4y = 3 vs y = 3/4 - x/2
         g, p = _as_rel(g), _as_rel(p)
     g, p = _unwrap(g), _unwrap(p)

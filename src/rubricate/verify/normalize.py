@@ -52,6 +52,12 @@ _SUBS: list[tuple[re.Pattern[str], str]] = [
 # 7,425,000 but not (12,102) (a pair) nor 0,111 (a decimal comma)
 _THOUSANDS = re.compile(r"(?<![\d.,(\[{])([1-9]\d{0,2}(?:,\d{3})+)(?![\d,)\]}]|\.\d*,)")
 _SPACE_THOUSANDS = re.compile(r"(?<![\d.])(\d{1,3}(?: \d{3})+)(?![\d.]| ?,\d)")
+# "x = k\\pi, k \\in \\mathbb{Z}", "\\{k\\pi \\mid k \\in \\mathbb{Z}\\}", "(n \\in Z)": the integer parameter's range is
+# the convention, not part of the answer (\\mathbb is already stripped here).
+_INTEGER_QUALIFIER = re.compile(
+    r"(?<=\S)\s*(?:[,;]|\\mid|\|)?\s*(?:\\text\s*\{\s*(?:for|where|with)(?:\s+(?:all|any|some))?\s*\}\s*|\(\s*)?"
+    r"[jklmn]\s*\\in\s*(?:Z|\{Z\})(?:\s*\))?"
+)
 _TRAILING_PUNCT = re.compile(r"(?:\s|[.;,:]|\\\.)+$")
 _BOX = re.compile(r"^\\(?:boxed|fbox)\s*\{(.*)\}$", re.DOTALL)
 
@@ -96,6 +102,7 @@ def normalize_answer(text: str) -> str:
         if not m or not _balanced_whole(m.group(1)):
             break
         s = m.group(1).strip()
+    s = _INTEGER_QUALIFIER.sub("", s)
     s = _THOUSANDS.sub(lambda m: m.group(1).replace(",", ""), s)
     s = _SPACE_THOUSANDS.sub(lambda m: m.group(1).replace(" ", ""), s)
     while s.endswith("}") and s.count("}") > s.count("{"):  # a stray closing brace ("[0, 1]}")

@@ -15,6 +15,7 @@ __all__ = ["identity", "proportional"]
 
 _IDENTITY_POINTS = 4
 _INTEGER_NAMES = {"n", "m", "k", "N"}  # usually integers: (-1)^n, n! need integer values
+_PARAMETER_NAMES = {"n", "m", "k", "j", "l"}  # integer parameters of solution families (x = k pi)
 
 
 def _sample_env(names: list[str], rng: random.Random) -> dict[str, Value]:
@@ -43,11 +44,39 @@ def identity(g_text: str, p_text: str) -> Decision:
     if not vg and not vp:
         return None, "expression"
     rng = random.Random(20240611)
+    renamed = ""
+    if vg != vp:
+        mapping = _renaming(vg, vp)
+        if mapping:
+            tp = tuple((k, mapping.get(t, t)) if k == "var" else (k, t) for k, t in tp)
+            vp = variables(tp)
+            renamed = " (" + ", ".join(f"{b} read as {a}" for b, a in sorted(mapping.items())) + ")"
     if vg != vp:
         if _evaluates(tg, sorted(vg), rng) and _evaluates(tp, sorted(vp), rng):  # both real expressions
             return False, f"different variables: {', '.join(sorted(vg))} vs {', '.join(sorted(vp))}"
         return None, "expression"
-    names = sorted(vg)
+    eq, why = _agree(tg, tp, sorted(vg), rng)
+    return eq, why + renamed if eq else why
+
+
+def _renaming(vg: frozenset[str], vp: frozenset[str]) -> dict[str, str] | None:
+    """answer variable -> gold variable, when the two differ only in names that carry no meaning of their
+    own: integer parameters (k pi vs n pi) or the case of a letter (a constant c vs C). Never a free
+    variable for another (x^2 vs t^2 stays different: the problem named its variable)."""
+    only_g, only_p = sorted(vg - vp), sorted(vp - vg)
+    if len(only_g) != len(only_p) or len(only_g) > 2:
+        return None
+    if all(v in _PARAMETER_NAMES for v in only_g + only_p):
+        if len(only_g) == 1:
+            return {only_p[0]: only_g[0]}
+        return None  # two parameters renamed at once: which is which is a guess
+    by_case = {v.lower(): v for v in only_g}
+    if len(by_case) == len(only_g) and all(v.lower() in by_case for v in only_p):
+        return {v: by_case[v.lower()] for v in only_p}
+    return None
+
+
+def _agree(tg: tuple[Tok, ...], tp: tuple[Tok, ...], names: list[str], rng: random.Random) -> Decision:
     agree = nonzero = gold_only = 0
     for _ in range(4 * _IDENTITY_POINTS):
         env = _sample_env(names, rng)
