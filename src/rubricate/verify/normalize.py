@@ -47,7 +47,11 @@ _SUBS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\\%"), "%"),
     (re.compile(r"\^\s*\{\s*\\(?:circ|textcirc)\s*\}|\^\s*\\(?:circ|textcirc)(?![A-Za-z])|\\degree(?![A-Za-z])|°|\\circ(?![A-Za-z])"), " DEG "),
     (re.compile(r"\\(?:mathrm|text|mathit|rm)\s*\{\s*e\s*\}"), "e"),
+    # unit vectors before bold markup goes: 3\mathbf{i} + 4\mathbf{j} is the vector (3, 4), not 3i + 4j
+    (re.compile(r"\\(?:mathbf|boldsymbol|bm|hat|vec)\s*\{\s*([ijk])\s*\}|\\(?:hat|vec)\s+([ijk])(?![A-Za-z])"), lambda m: f" UNIT{m.group(1) or m.group(2)} "),
     (re.compile(r"\\(?:mathbf|boldsymbol|bm|mathbb)\s*\{([^{}]*)\}"), r"\1"),
+    (re.compile(r"\\langle(?![A-Za-z])"), "("),
+    (re.compile(r"\\rangle(?![A-Za-z])"), ")"),
 ]
 # 7,425,000 but not (12,102) (a pair) nor 0,111 (a decimal comma)
 _THOUSANDS = re.compile(r"(?<![\d.,(\[{])([1-9]\d{0,2}(?:,\d{3})+)(?![\d,)\]}]|\.\d*,)")

@@ -55,7 +55,7 @@ _LABEL_APPLY = re.compile(r"^(?:\\[A-Za-z]+|[fghpquvwFGHPQSTVW])\s*\(.*\)$")
 _LABEL_STRIP = re.compile(r"_\{(?:[^{}]|\{[^{}]*\})*\}|_\w|\\(?:angle|triangle|overline|overrightarrow|vec|frac|text|mathrm|operatorname|min|max|mid|left|right)(?![A-Za-z])|[{}\s']")
 _LABEL_OK = re.compile(r"^[A-Za-z\\(),:|]+$")
 _REL_OPS = re.compile(r"(<=|>=|!=|<|>)")
-_SET_BUILDER = re.compile(r"^\s*[A-Za-z]\s*(?:\||\\mid)\s*(.+)$", re.DOTALL)
+_SET_BUILDER = re.compile(r"^\s*[A-Za-z]\s*(?:\||\\mid|:)\s*(.+)$", re.DOTALL)
 _IN_SET = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(.+)$", re.DOTALL)
 _PM = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
 _MATRIX = re.compile(
@@ -228,6 +228,9 @@ def canon(s: str) -> str:
     return c
 
 
+_ABS_VAR = re.compile(r"^\|\s*[A-Za-z]\s*\|$")
+
+
 def _relation_interval(s: str) -> Seq | None:
     """'-2 <= x < 7' -> [-2, 7); 'x > 5' -> (5, inf); '5 >= x' -> (-inf, 5]."""
     parts = _REL_OPS.split(s)
@@ -249,6 +252,13 @@ def _relation_interval(s: str) -> Seq | None:
         return None
     left, right = vals
     op = ops[0]
+    absolute = _ABS_VAR.match(left)
+    if absolute and (v := evaluate(right)) is not None and v > 0:  # |x| <= 3 is [-3, 3]; |x| > 3 two half lines
+        a, b = Num(-v, is_exact(right, v)), Num(v, is_exact(right, v))
+        inf, ninf = Num(math.inf, False), Num(-math.inf, False)
+        if op in ("<", "<="):
+            return Seq("interval", (a, b), "[" if op == "<=" else "(", "]" if op == "<=" else ")")
+        return Seq("list", (Seq("interval", (ninf, a), "(", "]" if op == ">=" else ")"), Seq("interval", (b, inf), "[" if op == ">=" else "(", ")")))
     if "|" in left or "|" in right:
         return None
     if _is_label(left) and (v := evaluate(right)) is not None:
@@ -288,6 +298,9 @@ def parse(s: str, depth: int = 0) -> Node:
     if not parts:
         return Expr("")
     s = parts[0]
+    builder = _set_builder(s, depth)
+    if builder is not None:
+        return builder
     # x \in S
     m = _IN_SET.match(s)
     if m:
@@ -318,9 +331,10 @@ def parse(s: str, depth: int = 0) -> Node:
         return ratio
     m = _MATRIX.match(s)
     if m:
-        rows = [r for r in re.split(r"\\\\", m.group(1)) if r.strip()]
-        cells = tuple(Seq("tuple", tuple(parse(c, depth + 1) for c in r.split("&"))) for r in rows)
-        return Seq("matrix", cells)
+        return _matrix(m.group(1), depth)
+    unit = _unit_vector(s, depth)
+    if unit is not None:
+        return unit
     w = _wrapped(s)
     if w is not None:
         o, inner, c = w
@@ -328,10 +342,6 @@ def parse(s: str, depth: int = 0) -> Node:
         if len(inner_parts) == 1 and o in "([" and c in ")]" and o + c in ("()", "[]"):
             return parse(inner, depth + 1)  # a bracketed single value
         if o == "{" and c == "}":
-            m = _SET_BUILDER.match(inner)
-            if m:  # {x | x < 1 or x > 2}: the condition says it
-                cond = parse(m.group(1), depth + 1)
-                return cond if isinstance(cond, Seq) and cond.kind in ("interval", "list") else _expr(s)
             if "|" in inner or r"\mid" in inner:
                 return _expr(s)
             items = _flatten([parse(p, depth + 1) for p in inner_parts if p])
@@ -362,6 +372,52 @@ def _ratio(s: str) -> Num | None:
     except (OverflowError, ZeroDivisionError):
         return None
     return Num(value, is_exact(m.group(1), a) and is_exact(m.group(2), b))
+
+
+def _set_builder(s: str, depth: int) -> Node | None:
+    """{x | -1 < x < 1}, {x : x > 2}: the condition says it (an interval or a union); else an expression."""
+    w = _wrapped(s)
+    if w is None or w[0] != "{":
+        return None
+    m = _SET_BUILDER.match(w[1])
+    if not m:
+        return None
+    cond = parse(m.group(1), depth + 1)
+    return cond if isinstance(cond, Seq) and cond.kind in ("interval", "list") else _expr(s)
+
+
+_MATRIX_CELLS = re.compile(r"\\\\")
+
+
+def _matrix(body: str, depth: int) -> Seq:
+    """A matrix; one row or one column is a vector, compared as the tuple of its entries."""
+    rows = [r for r in _MATRIX_CELLS.split(body) if r.strip()]
+    cells = [[parse(c, depth + 1) for c in r.split("&")] for r in rows]
+    if len(cells) == 1 or all(len(r) == 1 for r in cells):
+        return Seq("tuple", tuple(c for r in cells for c in r), "(", ")")
+    return Seq("matrix", tuple(Seq("tuple", tuple(r)) for r in cells))
+
+
+_UNIT_TERM = re.compile(r"\s*([+-]?[^+\-]*?)\s*UNIT([ijk])\s*")
+
+
+def _unit_vector(s: str, depth: int) -> Seq | None:
+    """3\\mathbf{i} + 4\\mathbf{j} (unit vectors marked by normalisation) as the tuple (3, 4)."""
+    if "UNIT" not in s:
+        return None
+    coef: dict[str, Node] = {}
+    pos = 0
+    for m in _UNIT_TERM.finditer(s):
+        if m.start() != pos or m.group(2) in coef:
+            return None
+        text = m.group(1).replace(" ", "")
+        text = {"": "1", "+": "1", "-": "-1"}.get(text, text)
+        coef[m.group(2)] = parse(text, depth + 1)
+        pos = m.end()
+    if pos != len(s) or not coef:
+        return None
+    axes = "ijk" if "k" in coef else "ij"
+    return Seq("tuple", tuple(coef.get(a, Num(Fraction(0), True)) for a in axes), "(", ")")
 
 
 def _relation(s: str) -> Node:
