@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from rubricate.verify.answer_nodes import Comparison
 from rubricate.verify.compare_nodes import cmp
+from rubricate.verify.entity import same_entity
 from rubricate.verify.evaluate import too_large_to_compute
 from rubricate.verify.math_verify_fallback import MathVerifyTimeout, math_verify_equivalent, mv_timeout
 from rubricate.verify.normalize import normalize_answer
@@ -64,6 +65,9 @@ def answers_equivalent(gold: str, pred: str, *, mv_timeout_s: int | None | str =
         return Comparison(True, "identical after normalisation")
     if not np_:
         return Comparison(False, "empty answer")
+    entity = same_entity(ng, np_)
+    if entity:
+        return Comparison(True, f"same entity: {entity}")
     eq, why = cmp(parse_answer(gold), parse_answer(pred))
     if eq is not None:
         return Comparison(eq, why)

@@ -279,6 +279,9 @@ def parse(s: str, depth: int = 0) -> Node:
     s = s.strip()
     if depth > 12:
         return _expr(s)
+    labelled = _labelled_values(s) if depth == 0 else None
+    if labelled is not None:
+        return labelled
     # lists: ';' separates when present, else ',' and "and"/"or"/\cup
     if ";" in s:
         parts = _split_top(s, None, ";")
@@ -372,6 +375,33 @@ def _ratio(s: str) -> Num | None:
     except (OverflowError, ZeroDivisionError):
         return None
     return Num(value, is_exact(m.group(1), a) and is_exact(m.group(2), b))
+
+
+_LABEL_WORDS = re.compile(r"\\text\s*\{([^{}]*)\}|[^\W\d_]{2,}")
+_SEPARATORS = re.compile(r"[\s,;:()]+")
+
+
+def _labelled_values(s: str) -> Seq | None:
+    """'7 goats and 4 helicopters', '\\text{Minimum: } 1, \\text{ Maximum: } 3': numbers with words around
+    them (labels, counted objects) are the tuple of the numbers, in order (the labels give the order)."""
+    if not re.search(r"[^\W\d_]{2,}", s) or re.search(r"[=<>^_|]|\\(?!text\b)[A-Za-z]", s):
+        return None
+    words: list[str] = []
+
+    def drop(m: re.Match[str]) -> str:
+        words.extend(w.lower() for w in re.findall(r"[^\W\d_]+", m.group(1) if m.group(1) is not None else m.group(0)))
+        return " , "
+
+    rest = _LABEL_WORDS.sub(drop, s)
+    if not words or all(w in ("and", "or") for w in words) or any(w in _MATH_WORDS for w in words):
+        return None
+    if re.search(r"(?<![\d.])[A-Za-z](?![A-Za-z])", rest):  # a variable left: not just labelled numbers
+        return None
+    items = [t for t in _SEPARATORS.split(rest) if t]
+    values = [evaluate(t) for t in items]
+    if len(items) < 2 or any(v is None for v in values):
+        return None
+    return Seq("tuple", tuple(Num(v, is_exact(t, v), **_precision(t)) for t, v in zip(items, values)))  # type: ignore[arg-type]
 
 
 def _set_builder(s: str, depth: int) -> Node | None:
