@@ -10,7 +10,7 @@ from fractions import Fraction
 
 from rubricate.verify.answer_nodes import Assign, Choice, Decision, Expr, Node, Num, Rel, Seq, Text
 from rubricate.verify.evaluate import Value, evaluate
-from rubricate.verify.numeric_identity import identity, proportional
+from rubricate.verify.numeric_identity import identity, proportional, same_curve
 from rubricate.verify.parse_answer import canon, is_exact, parse
 
 __all__ = ["REL_TOL", "cmp"]
@@ -272,14 +272,18 @@ def _cmp_rel(g: Rel, p: Rel) -> Decision:
         return True, "same sides"
     if g.ops == ("=",) and proportional(g, Rel(p_ops, p_sides, p.canon)):
         return True, "equations proportional (same solutions)"
+    if g.ops == p_ops == ("=",):
+        eq, why = same_curve(g, Rel(p_ops, p_sides, p.canon))
+        if eq is not None:
+            return eq, why
     if same.count(False) == 1 and all(x is True for x in same if x is not False):
         return False, "same relation except one side"
     return None, "relations differ in form"
 
 
 def _as_rel(n: Node) -> Node:
-    """y = 2x + 1 (an assignment to a plain variable) as the equation it also is."""
-    if isinstance(n, Assign) and re.fullmatch(r"[A-Za-z]", n.name) and isinstance(n.node, (Expr, Num)):
+    """y = 2x + 1 (an assignment to a plain variable, or to a product like xy) as the equation it also is."""
+    if isinstance(n, Assign) and re.fullmatch(r"[A-Za-z]{1,3}", n.name) and isinstance(n.node, (Expr, Num)):
         rhs = n.node.text if isinstance(n.node, Expr) else str(n.node.value)
         if rhs:
             return Rel(("=",), (n.name, rhs), f"{n.name}={canon(rhs)}")
@@ -304,8 +308,22 @@ def _rename_bound(g: Node, p: Node) -> Node:
     return Assign(g.name, parse(text, 1))
 
 
+def _has_variables(n: Node) -> bool:
+    return isinstance(n, Expr) and bool(re.search(r"[A-Za-z]", n.text))
+
+
+def _equations_in_two_names(g: Node, p: Node) -> bool:
+    return (
+        isinstance(g, Assign) and isinstance(p, Assign) and g.name != p.name
+        and bool(re.fullmatch(r"[A-Za-z]{1,3}", g.name)) and bool(re.fullmatch(r"[A-Za-z]{1,3}", p.name))
+        and (_has_variables(g.node) or _has_variables(p.node))
+    )
+
+
 def cmp(g: Node, p: Node) -> Decision:
     p = _rename_bound(g, p)
+    if _equations_in_two_names(g, p):  # xy = 6 vs y = 6/x: equations, not two values under names
+        g, p = _as_rel(g), _as_rel(p)
     if isinstance(g, Rel) != isinstance(p, Rel):  # 2x + 4y = 3 vs y = 3/4 - x/2
         g, p = _as_rel(g), _as_rel(p)
     g, p = _unwrap(g), _unwrap(p)

@@ -11,7 +11,7 @@ from fractions import Fraction
 from rubricate.verify.answer_nodes import Decision, Rel
 from rubricate.verify.evaluate import Domain, Eval, NotNumeric, Tok, Value, tokens, variables
 
-__all__ = ["identity", "proportional"]
+__all__ = ["identity", "proportional", "same_curve"]
 
 _IDENTITY_POINTS = 4
 _INTEGER_NAMES = {"n", "m", "k", "N"}  # usually integers: (-1)^n, n! need integer values
@@ -164,3 +164,85 @@ def proportional(g: Rel, p: Rel) -> bool:
         return False
     r0 = ratios[0]
     return all(abs(r - r0) <= 1e-9 * max(1.0, abs(r0)) for r in ratios)
+
+
+_CURVE_XS = 12  # x values tried; a curve needs points at _IDENTITY_POINTS of them
+_Y_GRID = [(-30 + 60 * i / 600) for i in range(601)]
+
+
+def _residual(toks: tuple[Tok, ...], x_name: str, y_name: str, x: float, y: float) -> float | None:
+    try:
+        v = float(Eval(toks, {x_name: x, y_name: y}).parse())
+    except (NotNumeric, OverflowError, ValueError, ZeroDivisionError, RecursionError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _points_on(toks: tuple[Tok, ...], x_name: str, y_name: str, rng: random.Random) -> list[tuple[float, float]]:
+    """Points (x, y) with L - R = 0: for random x, the sign changes of y -> L - R on a grid, bisected."""
+    points: list[tuple[float, float]] = []
+    for _ in range(_CURVE_XS):
+        x = rng.choice((-1.0, 1.0)) * rng.uniform(0.4, 2.4)
+        prev: tuple[float, float] | None = None
+        for y in _Y_GRID:
+            r = _residual(toks, x_name, y_name, x, y)
+            if r is None:
+                prev = None
+                continue
+            if r == 0:
+                points.append((x, y))
+            elif prev is not None and (prev[1] < 0) != (r < 0):
+                lo, hi, flo = prev[0], y, prev[1]
+                for _ in range(60):
+                    mid = (lo + hi) / 2
+                    fm = _residual(toks, x_name, y_name, x, mid)
+                    if fm is None:
+                        break
+                    if (fm < 0) == (flo < 0):
+                        lo, flo = mid, fm
+                    else:
+                        hi = mid
+                else:
+                    points.append((x, (lo + hi) / 2))
+            prev = (y, r)
+        if len(points) >= 2 * _IDENTITY_POINTS:
+            break
+    return points
+
+
+def _on_curve(toks: tuple[Tok, ...], x_name: str, y_name: str, points: list[tuple[float, float]]) -> bool | None:
+    """Whether every point satisfies L - R = 0 (to within the scale of the terms); None when unknown."""
+    for x, y in points:
+        r = _residual(toks, x_name, y_name, x, y)
+        if r is None:
+            return None
+        scale = max(1.0, abs(x), abs(y))
+        if abs(r) > 1e-6 * scale:
+            # a jump across a pole looks like a root to the scan: only a point where both sides are tame counts
+            return False if abs(r) > 1e-3 * scale else None
+    return True
+
+
+def same_curve(g: Rel, p: Rel) -> Decision:
+    """Two equations in the same two variables with the same solution set, sampled: points of each curve
+    (found numerically) lie on the other. xy = 6 and y = 6/x; x = 2y and y = x/2; y = e^{2x} and ln y = 2x."""
+    fg, fp = f"({g.sides[0]})-({g.sides[1]})", f"({p.sides[0]})-({p.sides[1]})"
+    try:
+        tg, tp = tokens(fg), tokens(fp)
+    except NotNumeric:
+        return None, "relations differ in form"
+    names = sorted(variables(tg) | variables(tp))
+    if len(names) != 2 or variables(tg) != variables(tp):
+        return None, "relations differ in form"
+    rng = random.Random(20240613)
+    x_name, y_name = names
+    pts_p = _points_on(tp, x_name, y_name, rng)
+    pts_g = _points_on(tg, x_name, y_name, rng)
+    if len(pts_p) < _IDENTITY_POINTS or len(pts_g) < _IDENTITY_POINTS:
+        return None, "relations differ in form"
+    on_g, on_p = _on_curve(tg, x_name, y_name, pts_p), _on_curve(tp, x_name, y_name, pts_g)
+    if on_g is True and on_p is True:
+        return True, f"same solution set (sampled at {len(pts_p) + len(pts_g)} points of both curves)"
+    if on_g is False or on_p is False:
+        return False, "a point of one equation's solution set is not a solution of the other"
+    return None, "relations differ in form"

@@ -279,7 +279,7 @@ def parse(s: str, depth: int = 0) -> Node:
     s = s.strip()
     if depth > 12:
         return _expr(s)
-    labelled = _labelled_values(s) if depth == 0 else None
+    labelled = _labelled_values(s) if depth == 0 and _ratio(s) is None else None
     if labelled is not None:
         return labelled
     # lists: ';' separates when present, else ',' and "and"/"or"/\cup
