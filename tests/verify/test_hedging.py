@@ -54,3 +54,14 @@ def test_the_reason_says_it_was_a_hedge() -> None:
     assert v.verdict == "incorrect" and "hedged" in v.reason and "4" in v.reason
     v = verify_response("5", "So $\\boxed{3 \\lor 5}$.")
     assert v.verdict == "incorrect" and "2 values vs one" in v.reason and "hedge" in v.reason
+
+
+def test_a_hedge_keeps_every_offered_answer_for_the_llm_half() -> None:
+    """The LLM half sees only the problem, the gold and the extracted answer: it must see the hedge."""
+    v = verify_response("5", "That gives $\\boxed{4}$. Hmm, maybe it is $\\boxed{5}$.")
+    assert v.extracted_answer == "4 or 5"
+    v = verify_response("5", "So $\\boxed{3 \\lor 5}$.")
+    assert v.extracted_answer == "3 \\lor 5"
+    # a rule rejection that is not a hedge reaches the LLM half with the answer as written
+    v = verify_response("\\frac{1}{2}", "So $\\boxed{\\frac{2}{4} \\text{ of the cake}}$.")
+    assert v.extracted_answer == "\\frac{2}{4} \\text{ of the cake}"

@@ -71,23 +71,26 @@ def _several_items(gold_text: str) -> bool:
 
 def _with_alternatives(
     gold_text: str, answer: str, extraction: Extraction, cmp: Comparison, mv_timeout_s: int | None | str
-) -> tuple[Verdict, str]:
-    """The verdict when the response boxed other answers before its final one.
+) -> tuple[str, Verdict, str]:
+    """(extracted answer, verdict, reason) when the response offers other answers beside its final one.
 
     Several boxes that state different answers are a hedge ("\\boxed{4}. Hmm, maybe \\boxed{5}"), never
     correct whichever one matches; boxes that repeat the answer in another form are not. When the gold is
-    a list and the boxes together state it (one box per part or per solution), that is the answer."""
+    a list and the boxes together state it (one box per part or per solution), that is the answer. A hedge
+    keeps every answer offered as its extracted answer ("4 or 5"), so that the LLM half, which sees only the
+    problem, the gold and the extracted answer, judges what the response really said."""
     differing = [o for o in extraction.alternatives if not answers_equivalent(answer, o, use_math_verify=False).equal]
     if not differing:
-        return ("correct" if cmp.equal else "incorrect"), f"{extraction.method}; {cmp.reason} (earlier boxes agree)"
+        return answer, ("correct" if cmp.equal else "incorrect"), f"{extraction.method}; {cmp.reason} (earlier boxes agree)"
+    offered = " or ".join([*differing, answer])
     if not cmp.equal:
         parts = ", ".join([*differing, answer])
         together = answers_equivalent(gold_text, parts, mv_timeout_s=mv_timeout_s)
         if together.equal and _several_items(gold_text):
-            return "correct", f"boxed parts; {together.reason}"
-        return "incorrect", f"{extraction.method}; {cmp.reason}"
+            return parts, "correct", f"boxed parts; {together.reason}"
+        return offered, "incorrect", f"{extraction.method}; {cmp.reason} (it also offers {'; '.join(o[:40] for o in differing[:3])})"
     shown = "; ".join(o[:40] for o in differing[:3])
-    return "incorrect", (
+    return offered, "incorrect", (
         f"{extraction.method}; hedged: the response boxes several different final answers (last {answer[:40]!r} "
         f"matches the gold, but it also boxes {shown}); a hedge is not a correct answer"
     )
@@ -116,7 +119,7 @@ def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None
         else:
             cmp = answers_equivalent(gold_text, answer, mv_timeout_s=mv_timeout_s)
         if extraction.alternatives:
-            return done(answer, *_with_alternatives(gold_text, answer, extraction, cmp, mv_timeout_s))
+            return done(*_with_alternatives(gold_text, answer, extraction, cmp, mv_timeout_s))
         verdict: Verdict = "correct" if cmp.equal else "incorrect"
         return done(answer, verdict, f"{extraction.method}; {cmp.reason}")
     except MathVerifyTimeout as exc:
