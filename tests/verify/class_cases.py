@@ -134,6 +134,7 @@ INTERVALS: tuple[list[Case], list[Case]] = (
         ("(2, 5)", "\\left( 2, 5 \\right)", "left/right markup"),
         ("a > 1", "(1, \\infty)", "a parameter's range"),
         ("(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "(\\sqrt{11}, 9) \\cup (-\\sqrt{11}, -2)", "union order"),
+        ("1 < |z| \\le 2", "[-2, -1) \\cup (1, 2]", "a double inequality in |z| as two intervals"),
     ],
     [
         ("(-1, 1)", "[-1, 1]", "closed instead of open"),
@@ -147,6 +148,7 @@ INTERVALS: tuple[list[Case], list[Case]] = (
         ("[-3, 3]", "|x| < 3", "strict"),
         ("a > 1", "[1, \\infty)", "1 included"),
         ("(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 8)", "one end differs"),
+        ("1 < |z| \\le 2", "(-2, -1) \\cup (1, 2]", "-2 left out"),
     ],
 )
 

@@ -25,7 +25,6 @@ KNOWN_DISAGREEMENTS = {
     31: "expected 0 is math-verify's limit ($ spanning lines); the answer is 9, truly equal",
     32: "expected 0 is math-verify's limit (\\( spanning lines); the answer is 9, truly equal",
     133: "expected 1 only at precision=2 (0.33 for 1/3); at the default 1e-6 they differ",
-    139: "expected 1 only at precision=4 (2.6667 for 8/3); at the default 1e-6 they differ",
     187: "expected 0 only with allow_set_relation_comp=False; -2 <= x <= 7 is x in [-2, 7], truly equal",
     189: "expected 0 is escape damage in the gold ('\\t' of '\\text' read as a tab); repaired, \\text{13} is 13",
     190: "miss: gold '\\\\boxed{35 cm} ++++++ \\\\boxed{4}' (two boxes joined by '++++++') is read as its last box",

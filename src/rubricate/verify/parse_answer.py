@@ -240,7 +240,15 @@ def _relation_interval(s: str) -> Seq | None:
     ops = parts[1::2]
     if len(vals) == 3:
         lo, var, hi = vals
-        if not _is_label(var) or "|" in var:  # 1 <= |z| <= 2 is not an interval for z
+        if _ABS_VAR.match(var) and all(o in ("<", "<=") for o in ops):  # 1 <= |z| <= 2: two intervals
+            a, b = evaluate(lo), evaluate(hi)
+            if a is None or b is None or not 0 < a < b:
+                return None
+            na, nb, pa, pb = (Num(x, is_exact(t, abs(x))) for x, t in ((-b, hi), (-a, lo), (a, lo), (b, hi)))
+            lo_open, hi_open = ("[" if ops[0] == "<=" else "("), ("]" if ops[1] == "<=" else ")")
+            return Seq("list", (Seq("interval", (na, nb), "[" if hi_open == "]" else "(", "]" if lo_open == "[" else ")"),
+                                Seq("interval", (pa, pb), lo_open, hi_open)))
+        if not _is_label(var) or "|" in var:  # |z| < 2 < 3 and the like: not an interval for z
             return None
         a, b = evaluate(lo), evaluate(hi)
         if a is None or b is None:
