@@ -387,7 +387,7 @@ def _bare_answer(tail: str) -> str | None:
     segment makes it a sentence, read by the rules below."""
     if not tail or "\n\n" in tail or len(tail) > _BARE_ANSWER_CHARS:
         return None
-    body = tail.strip().rstrip(".").strip()
+    body = _LEADING_LABEL.sub("", tail.strip().rstrip(".").strip())  # "Answer: 5", "Soucis : 2,74 a"
     segments = list(_MATH_SEGMENT.finditer(body))
     if segments:
         outside = _MATH_SEGMENT.sub(" ", body)
