@@ -56,8 +56,9 @@ class Seq:
 
 @dataclass(frozen=True, slots=True)
 class Assign:
-    name: str
+    name: str  # canonical (spaces removed): names compare by it
     node: "Node"
+    written: str = ""  # the left-hand side as written, to read it back as an equation (\ln y = 2x)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import re
 from fractions import Fraction
 
 from rubricate.verify.answer_nodes import Assign, Choice, Decision, Expr, Node, Num, Rel, Seq, Text
-from rubricate.verify.evaluate import Value, evaluate
+from rubricate.verify.evaluate import NotNumeric, Value, evaluate, tokens, variables
 from rubricate.verify.numeric_identity import identity, proportional, same_curve
 from rubricate.verify.parse_answer import canon, is_exact, parse
 
@@ -281,12 +281,24 @@ def _cmp_rel(g: Rel, p: Rel) -> Decision:
     return None, "relations differ in form"
 
 
+def _equation_side(name: str) -> bool:
+    """A left-hand side that is itself an expression in the variables: y, xy, \\ln y (not f(x) or a_n)."""
+    if re.fullmatch(r"[A-Za-z]{1,3}", name):
+        return True
+    try:
+        toks = tokens(name)
+    except NotNumeric:
+        return False
+    return any(k == "func" for k, _ in toks) and bool(variables(toks))
+
+
 def _as_rel(n: Node) -> Node:
-    """y = 2x + 1 (an assignment to a plain variable, or to a product like xy) as the equation it also is."""
-    if isinstance(n, Assign) and re.fullmatch(r"[A-Za-z]{1,3}", n.name) and isinstance(n.node, (Expr, Num)):
+    """y = 2x + 1 (an assignment to a plain variable, a product like xy, or \\ln y) as the equation it also is."""
+    if isinstance(n, Assign) and _equation_side(n.written or n.name) and isinstance(n.node, (Expr, Num)):
         rhs = n.node.text if isinstance(n.node, Expr) else str(n.node.value)
+        lhs = n.written or n.name
         if rhs:
-            return Rel(("=",), (n.name, rhs), f"{n.name}={canon(rhs)}")
+            return Rel(("=",), (lhs, rhs), f"{n.name}={canon(rhs)}")
     return n
 
 
@@ -315,7 +327,7 @@ def _has_variables(n: Node) -> bool:
 def _equations_in_two_names(g: Node, p: Node) -> bool:
     return (
         isinstance(g, Assign) and isinstance(p, Assign) and g.name != p.name
-        and bool(re.fullmatch(r"[A-Za-z]{1,3}", g.name)) and bool(re.fullmatch(r"[A-Za-z]{1,3}", p.name))
+        and _equation_side(g.written or g.name) and _equation_side(p.written or p.name)
         and (_has_variables(g.node) or _has_variables(p.node))
     )
 

@@ -166,8 +166,10 @@ def proportional(g: Rel, p: Rel) -> bool:
     return all(abs(r - r0) <= 1e-9 * max(1.0, abs(r0)) for r in ratios)
 
 
-_CURVE_XS = 8  # x values tried; a curve needs _IDENTITY_POINTS points
-_Y_GRID = [(-30 + 60 * i / 120) for i in range(121)]  # sign changes of L - R in y; a root between is bisected
+_CURVE_XS = 16  # x values tried at most; a curve needs _IDENTITY_POINTS points (most find them in 4)
+# y values where the sign of L - R is read (a root between two is bisected): geometric on both sides of 0,
+# from 0.01 to about 800, so that small roots (e^{-4}) and large ones (e^{5}) are both seen.
+_Y_GRID = sorted({0.0} | {sign * 0.01 * 1.12**k for k in range(100) for sign in (-1.0, 1.0)})
 _BISECTIONS = 45
 
 

@@ -320,7 +320,7 @@ def parse(s: str, depth: int = 0) -> Node:
     eq = [p for p in _split_top(s, None, "=")]
     if len(eq) >= 2 and all(eq) and not re.search(r"[<>!]$", eq[0]):
         if _is_label(eq[0]):
-            return Assign(canon(eq[0]), parse(_approx(eq[-1]), depth + 1))
+            return Assign(canon(eq[0]), parse(_approx(eq[-1]), depth + 1), eq[0])
         if len(eq) >= 3 or (evaluate(eq[0]) is not None and evaluate(_approx(eq[1])) is not None):
             return parse(_approx(eq[-1]), depth + 1)  # a computation: (8*10-8)/3 = 24 states 24
         return _relation(s)
