@@ -437,6 +437,7 @@ SETS_LISTS: tuple[list[Case], list[Case]] = (
         ("1, 2", "x_1 = 1, x_2 = 2", "subscripted solutions"),
         ("\\{2\\}", "2", "a singleton set"),
         ("a, b", "b, a", "symbols in another order"),
+        ("(0;0;0),(0;-2;0)", "(0, -2, 0), (0, 0, 0)", "coordinates separated by ';' inside, points by ','"),
     ],
     [
         ("\\{1, 2, 3\\}", "\\{1, 2\\}", "one missing"),
@@ -450,6 +451,7 @@ SETS_LISTS: tuple[list[Case], list[Case]] = (
         ("\\{\\frac{1}{2}, 2\\}", "\\{2, 0.25\\}", "another value"),
         ("\\{2\\}", "\\{2, 3\\}", "an extra value"),
         ("3, 5, 7", "3, 5, 9", "another value"),
+        ("(0;0;0),(0;-2;0)", "(0, 0, 0), (0, 2, 0)", "a sign in one point"),
     ],
 )
 

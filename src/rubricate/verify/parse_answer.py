@@ -291,14 +291,14 @@ def parse(s: str, depth: int = 0) -> Node:
     if labelled is not None:
         return labelled
     # lists: ';' separates when present, else ',' and "and"/"or"/\cup
-    if ";" in s:
-        parts = _split_top(s, None, ";")
-    else:
-        parts = _split_top(s, _SPLIT_WORDS, ",")
+    # ';' separates when it stands between items; '(0;0;0),(0;-2;0)' has it only inside: ',' separates there
+    by_semicolon = _split_top(s, None, ";") if ";" in s else [s]
+    semicolons = len(by_semicolon) > 1
+    parts = by_semicolon if semicolons else _split_top(s, _SPLIT_WORDS, ",")
     parts = [p for p in parts if p]
     if len(parts) > 1:
         nodes = [parse(p, depth + 1) for p in parts]
-        if ";" in s:  # "p=5,q=2; p=7,q=2": each group of assignments is one tuple of values
+        if semicolons:  # "p=5,q=2; p=7,q=2": each group of assignments is one tuple of values
             nodes = [
                 Seq("tuple", tuple(i.node for i in n.items)) if isinstance(n, Seq) and n.items and all(isinstance(i, Assign) for i in n.items) else n  # type: ignore[union-attr]
                 for n in nodes
