@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rubricate.verify.extract import Extraction, extract_final_answer, find_boxed
+from tests.verify.hang_guard import call_with_hang_guard
 
 CASES: list[tuple[str, str | None, str]] = [
     # boxed: last one, nested braces, \fbox, boxes joined by connectors
@@ -43,10 +44,20 @@ CASES: list[tuple[str, str | None, str]] = [
     ("So, the ordered pair $(x, y)$ that solves the system is $(7, 6)$.", "(7, 6)", "last_sentence"),
     ("Therefore, there are 12 distinct sequences. I hope it is correct.", "12 distinct sequences", "short_response"),
     ("Adding everything up step by step, we find that the total number of marbles in the jar is 45.", "45", "last_sentence"),
-    ("$\\frac13$", "\\frac13", "short_response"),
-    ("28 percent", "28 percent", "short_response"),
-    ("Evelyn", "Evelyn", "short_response"),
+    ("$\\frac13$", "\\frac13", "bare_answer"),
+    ("28 percent", "28 percent", "bare_answer"),
+    ("Evelyn", "Evelyn", "bare_answer"),
     ("so 5", "5", "short_response"),
+    # a bare answer is the whole answer, not its last number
+    ("(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "bare_answer"),
+    ("\\dfrac{41}{12} \\text{ km}", "\\dfrac{41}{12} \\text{ km}", "bare_answer"),
+    ("$\\dfrac{41}{12}$ km", "\\dfrac{41}{12}", "short_response"),  # the unit outside the math: dropped, as usual
+    ("7 goats and 4 helicopters", "7 goats and 4 helicopters", "bare_answer"),
+    ("x = 3, y = -2", "x = 3, y = -2", "bare_answer"),
+    ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "bare_answer"),
+    ("\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "bare_answer"),
+    ("So the solution set is $(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)$.", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "last_sentence"),
+    ("So the solution set is (-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9).", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "short_response"),
     ("We add 3 and 4.\n\nThat makes 7 in total, since nothing else remains to be counted at all here", "7", "last_sentence"),
     # nothing to find
     ("I do not know.", None, "none"),
@@ -57,7 +68,24 @@ CASES: list[tuple[str, str | None, str]] = [
 
 @pytest.mark.parametrize(("response", "answer", "method"), CASES, ids=[f"{i}:{c[2]}" for i, c in enumerate(CASES)])
 def test_extracts(response: str, answer: str | None, method: str) -> None:
-    assert extract_final_answer(response) == Extraction(answer, method)
+    found = extract_final_answer(response)
+    assert (found.answer, found.method) == (answer, method)
+
+
+@pytest.mark.parametrize(
+    ("response", "alternatives"),
+    [
+        ("First \\boxed{3}, then fixed: \\boxed{\\frac{1}{2}}.", ("3",)),
+        ("That gives $\\boxed{4}$. Hmm, maybe it is $\\boxed{5}$.", ("4",)),
+        ("It is $\\boxed{5}$ (or 3).", ("3",)),
+        ("So \\boxed{5}, or maybe 3", ("3",)),
+        ("We get $\\boxed{5}$, and again $\\boxed{ 5 }$.", ()),  # the same answer, other spacing
+        ("Roots: \\boxed{1} and \\boxed{-2}.", ()),  # joined into one list answer
+        ("So \\boxed{5}. Or we could check it differently, which I skip.", ()),
+    ],
+)
+def test_other_answers_offered_beside_the_final_box_are_kept(response: str, alternatives: tuple[str, ...]) -> None:
+    assert extract_final_answer(response).alternatives == alternatives
 
 
 def test_unbalanced_box_is_skipped() -> None:
@@ -71,3 +99,28 @@ def test_large_response_is_fast() -> None:
     assert extract_final_answer(body) == Extraction("99", "boxed")
     no_box = body.replace("\\boxed{99}", "99")
     assert extract_final_answer(no_box).answer == "99"
+
+
+# Adversarial shapes that made extraction quadratic (20,000 unclosed boxes did not finish in 120 s).
+ADVERSARIAL = {
+    "unclosed boxes": "\\boxed{" * 20_000,
+    "boxes without braces": "\\boxed " * 20_000,
+    "boxes joined by commas": "\\boxed{1}, " * 20_000,
+    "a long run of spaces": "So 5" + " " * 200_000 + "x",
+    "a long run of newlines": "So 5" + "\n" * 200_000 + "x",
+    "answer phrases with nothing after them": "Answer: **\n" * 20_000,
+}
+
+
+@pytest.mark.parametrize("ending", ["boxed", "plain"])
+@pytest.mark.parametrize("name", list(ADVERSARIAL))
+def test_adversarial_responses_extract_promptly(name: str, ending: str) -> None:
+    last = " The answer is \\boxed{7}." if ending == "boxed" else " So it is 7"
+    result = call_with_hang_guard("rubricate.verify.extract:extract_final_answer", "Let me think. " + ADVERSARIAL[name] + last)
+    if ending == "boxed" and name != "boxes joined by commas":  # there the last box is one of a long list
+        assert result["answer"] == "7", result
+
+
+def test_unclosed_boxes_before_a_closed_one_keep_the_closed_one() -> None:
+    response = "\\boxed{" * 20_000 + "so \\boxed{12}"
+    assert call_with_hang_guard("rubricate.verify.extract:find_boxed", response) == "12"

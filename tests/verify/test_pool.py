@@ -1,7 +1,8 @@
-"""The worker pool: a real math-verify hang is cut off, a killed worker costs one item, order is kept.
+"""The worker pool: a hang is cut off, a killed worker costs one item, order is kept.
 
-The hang is real: sympy never finishes comparing 2 with 9^(9^9); with math-verify's own limit switched
-off (as it must be off the main thread) only the pool's hard limit stops it.
+The hang is a busy loop in the worker (stand_in_hang.py): the known real ones (sympy computing 9^(9^9)
+exactly) are now refused before math-verify sees them (test_compare.py), and a hang of the same kind,
+pure computation that never returns, is what only the pool's hard limit can stop.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ import time
 
 from rubricate.verify.pool import VerifyPool
 from rubricate.verify.rules import RuleVerdict
+from tests.verify.stand_in_hang import HANG_MARKER, verify_or_hang
 
-HANG = ("2", "So the answer is $\\boxed{9^{9^{9}}}$.")
+HANG = ("2", f"So the answer is $\\boxed{{2}}$. {HANG_MARKER}")
 EASY = [("\\frac{1}{2}", "so it is \\boxed{0.5}"), ("12", "The answer is 13."), ("C", "Answer: (C)")] * 3
 EXPECTED_EASY = ["correct", "incorrect", "correct"] * 3
 
 
 def _pool(**kw: object) -> VerifyPool:
     # mv_timeout_s=None: math-verify's SIGALRM limit off, as in a Prefect worker thread
-    return VerifyPool(workers=2, timeout_s=2.0, batch_size=4, fn_kwargs={"mv_timeout_s": None}, **kw)  # type: ignore[arg-type]
+    return VerifyPool(workers=2, timeout_s=2.0, batch_size=4, fn=verify_or_hang, fn_kwargs={"mv_timeout_s": None}, **kw)  # type: ignore[arg-type]
 
 
 def test_hang_is_cut_off_and_the_rest_is_verified() -> None:
@@ -60,7 +62,7 @@ def test_hang_is_cut_off_when_called_from_a_worker_thread() -> None:
 
 def test_killed_worker_costs_one_item_not_the_map() -> None:
     """A worker that dies (here: SIGKILL, as the OOM killer would) is an error verdict for its item."""
-    with VerifyPool(workers=1, timeout_s=60.0, batch_size=8, fn_kwargs={"mv_timeout_s": None}) as pool:
+    with VerifyPool(workers=1, timeout_s=60.0, batch_size=8, fn=verify_or_hang, fn_kwargs={"mv_timeout_s": None}) as pool:
         pool.map([EASY[0]])  # worker is up and warm
         victim = pool.worker_pids()[0]
 

@@ -29,6 +29,9 @@ class Num:
     exact: bool  # an exact value (no decimal point, no float): two exact values must be equal exactly
     percent: bool = False
     unit: str | None = None
+    # Written as a plain decimal ("85.71"): its decimals and significant digits, the precision it states.
+    decimals: int | None = None
+    significant: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,8 +56,9 @@ class Seq:
 
 @dataclass(frozen=True, slots=True)
 class Assign:
-    name: str
+    name: str  # canonical (spaces removed): names compare by it
     node: "Node"
+    written: str = ""  # the left-hand side as written, to read it back as an equation (\ln y = 2x)
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,8 @@ set / list, matrix, relation, or an expression) and decides when it safely can:
   every point: equal; clearly different at one: different. Equations also match when one is a constant
   multiple of the other; relations with all sides but one equal are different.
 
-Whatever the cheap path cannot decide goes to math-verify (``verify(gold, pred)``, gold first: it is not
+Whatever the cheap path cannot decide goes to math-verify (unless an answer holds a power or factorial too
+large to compute, 9^{9^{9}} or ((10!)!)!, which sympy would evaluate exactly and never return from) (``verify(gold, pred)``, gold first: it is not
 symmetric), with a guard: math-verify can compare a fragment it parsed ("20 workers, 40 workers" vs
 "20 workers, 41 workers"), so an "equivalent" for two answers written alike except for different
 numbers is overruled. Parsed gold answers are cached (many traces share one gold). math-verify's own
@@ -42,6 +43,8 @@ from __future__ import annotations
 
 from rubricate.verify.answer_nodes import Comparison
 from rubricate.verify.compare_nodes import cmp
+from rubricate.verify.entity import same_entity
+from rubricate.verify.evaluate import too_large_to_compute
 from rubricate.verify.math_verify_fallback import MathVerifyTimeout, math_verify_equivalent, mv_timeout
 from rubricate.verify.normalize import normalize_answer
 from rubricate.verify.parse_answer import parse_answer
@@ -62,9 +65,15 @@ def answers_equivalent(gold: str, pred: str, *, mv_timeout_s: int | None | str =
         return Comparison(True, "identical after normalisation")
     if not np_:
         return Comparison(False, "empty answer")
+    entity = same_entity(ng, np_)
+    if entity:
+        return Comparison(True, f"same entity: {entity}")
     eq, why = cmp(parse_answer(gold), parse_answer(pred))
     if eq is not None:
         return Comparison(eq, why)
     if not use_math_verify:
         return Comparison(False, f"undecided by rules ({why})")
+    huge = too_large_to_compute(gold) or too_large_to_compute(pred)
+    if huge:  # sympy would compute it exactly and never return: left to the LLM half, not to math-verify
+        return Comparison(False, f"undecided by rules ({why}); not sent to math-verify: {huge}")
     return math_verify_equivalent(gold, pred, mv_timeout(mv_timeout_s))

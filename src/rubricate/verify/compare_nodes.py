@@ -9,8 +9,8 @@ import re
 from fractions import Fraction
 
 from rubricate.verify.answer_nodes import Assign, Choice, Decision, Expr, Node, Num, Rel, Seq, Text
-from rubricate.verify.evaluate import Value, evaluate
-from rubricate.verify.numeric_identity import identity, proportional
+from rubricate.verify.evaluate import NotNumeric, Value, evaluate, tokens, variables
+from rubricate.verify.numeric_identity import identity, proportional, same_curve
 from rubricate.verify.parse_answer import canon, is_exact, parse
 
 __all__ = ["REL_TOL", "cmp"]
@@ -73,9 +73,18 @@ def _cmp_num(g: Num, p: Num) -> Decision:
         if _values_equal(float(g.value) * math.pi / 180, p.value, False):
             return True, "degrees equal to radians"
         return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)}"
+    if g.unit is None and p.unit == "deg" and not g.percent:  # gold in radians, answer in degrees
+        if _values_equal(g.value, p.value, ints):
+            return True, "numbers equal (degree sign added)"
+        if _values_equal(g.value, float(p.value) * math.pi / 180, False):
+            return True, "radians equal to degrees"
+        return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)} degrees"
     if g.percent == p.percent:
         if _values_equal(g.value, p.value, ints):
             return True, ("percentages equal" if g.percent else "numbers equal") + unit_note
+        rounded = _rounded_match(g, p)
+        if rounded:
+            return True, rounded + unit_note
         return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)}"
     if g.percent:  # gold 28%: accept 28 (sign left out) and 0.28 (the fraction)
         if _values_equal(g.value, p.value, ints):
@@ -89,6 +98,41 @@ def _cmp_num(g: Num, p: Num) -> Decision:
     if abs(float(g.value)) > 1 and _values_equal(g.value, p.value, ints):
         return True, "percent sign added"
     return False, f"numbers differ: {_fmt(g.value)} vs {_fmt(p.value)}%"
+
+
+_MIN_SIGNIFICANT = 3  # 0.33 for 1/3 is too coarse to tell from 0.33; 85.71 for 600/7 is not
+
+
+def _terminates(v: Value) -> bool:
+    """Whether the exact value has a finite decimal expansion (then an exact gold is written exactly)."""
+    if not isinstance(v, Fraction):
+        return False
+    d = v.denominator
+    for f in (2, 5):
+        while d % f == 0:
+            d //= f
+    return d == 1
+
+
+def _within_half_unit(a: Value, b: Value, decimals: int) -> bool:
+    try:
+        return abs(float(a) - float(b)) <= 0.5 * 10.0 ** (-decimals) * (1 + 1e-9)
+    except OverflowError:
+        return False
+
+
+def _rounded_match(g: Num, p: Num) -> str | None:
+    """A number given approximately at the precision it states (issue 11): the answer 85.71 is 600/7
+    rounded at its own 2 decimals; the gold 3.14 is pi rounded. Only when the exact side does not
+    terminate (else it would be written exactly), with at least 3 significant digits, and rounded, not
+    truncated (85.7142 is not 600/7 at 4 decimals)."""
+    if p.decimals and (p.significant or 0) >= _MIN_SIGNIFICANT and g.decimals is None and not _terminates(g.value):
+        if _within_half_unit(g.value, p.value, p.decimals):
+            return f"the exact value rounded at the answer's {p.decimals} decimals"
+    if g.decimals and (g.significant or 0) >= _MIN_SIGNIFICANT and p.decimals is None and not _terminates(p.value):
+        if _within_half_unit(g.value, p.value, g.decimals):
+            return f"the answer's exact value rounded at the gold's {g.decimals} decimals"
+    return None
 
 
 def _cmp_items_ordered(g: tuple[Node, ...], p: tuple[Node, ...]) -> Decision:
@@ -228,21 +272,70 @@ def _cmp_rel(g: Rel, p: Rel) -> Decision:
         return True, "same sides"
     if g.ops == ("=",) and proportional(g, Rel(p_ops, p_sides, p.canon)):
         return True, "equations proportional (same solutions)"
+    if g.ops == p_ops == ("=",):
+        eq, why = same_curve(g, Rel(p_ops, p_sides, p.canon))
+        if eq is not None:
+            return eq, why
     if same.count(False) == 1 and all(x is True for x in same if x is not False):
         return False, "same relation except one side"
     return None, "relations differ in form"
 
 
+def _equation_side(name: str) -> bool:
+    """A left-hand side that is itself an expression in the variables: y, xy, \\ln y (not f(x) or a_n)."""
+    if re.fullmatch(r"[A-Za-z]{1,3}", name):
+        return True
+    try:
+        toks = tokens(name)
+    except NotNumeric:
+        return False
+    return any(k == "func" for k, _ in toks) and bool(variables(toks))
+
+
 def _as_rel(n: Node) -> Node:
-    """y = 2x + 1 (an assignment to a plain variable) as the equation it also is."""
-    if isinstance(n, Assign) and re.fullmatch(r"[A-Za-z]", n.name) and isinstance(n.node, (Expr, Num)):
+    """y = 2x + 1 (an assignment to a plain variable, a product like xy, or \\ln y) as the equation it also is."""
+    if isinstance(n, Assign) and _equation_side(n.written or n.name) and isinstance(n.node, (Expr, Num)):
         rhs = n.node.text if isinstance(n.node, Expr) else str(n.node.value)
+        lhs = n.written or n.name
         if rhs:
-            return Rel(("=",), (n.name, rhs), f"{n.name}={canon(rhs)}")
+            return Rel(("=",), (lhs, rhs), f"{n.name}={canon(rhs)}")
     return n
 
 
+_BOUND_LABEL = re.compile(r"^(\\?[A-Za-z]+)(?:\(([A-Za-z])\)|_([A-Za-z]))$")
+
+
+def _rename_bound(g: Node, p: Node) -> Node:
+    """f(z) = z read as f(x) = x, a_k = 2k + 1 as a_n = 2n + 1: the argument of a function (or the index of
+    a sequence) is bound, so its name is the answer's own choice."""
+    if not (isinstance(g, Assign) and isinstance(p, Assign) and g.name != p.name):
+        return p
+    mg, mp = _BOUND_LABEL.match(g.name), _BOUND_LABEL.match(p.name)
+    if not (mg and mp and mg.group(1) == mp.group(1)):
+        return p
+    old, new = mp.group(2) or mp.group(3), mg.group(2) or mg.group(3)
+    if not isinstance(p.node, Expr) or not p.node.text:
+        return Assign(g.name, p.node)
+    text = re.sub(rf"(?<![A-Za-z\\]){old}(?![A-Za-z])", new, p.node.text)
+    return Assign(g.name, parse(text, 1))
+
+
+def _has_variables(n: Node) -> bool:
+    return isinstance(n, Expr) and bool(re.search(r"[A-Za-z]", n.text))
+
+
+def _equations_in_two_names(g: Node, p: Node) -> bool:
+    return (
+        isinstance(g, Assign) and isinstance(p, Assign) and g.name != p.name
+        and _equation_side(g.written or g.name) and _equation_side(p.written or p.name)
+        and (_has_variables(g.node) or _has_variables(p.node))
+    )
+
+
 def cmp(g: Node, p: Node) -> Decision:
+    p = _rename_bound(g, p)
+    if _equations_in_two_names(g, p):  # xy = 6 vs y = 6/x: equations, not two values under names
+        g, p = _as_rel(g), _as_rel(p)
     if isinstance(g, Rel) != isinstance(p, Rel):  # 2x + 4y = 3 vs y = 3/4 - x/2
         g, p = _as_rel(g), _as_rel(p)
     g, p = _unwrap(g), _unwrap(p)
@@ -304,7 +397,7 @@ def cmp(g: Node, p: Node) -> Decision:
         if seq.loose_commas:
             return None, "decimal comma or list"
         if seq.kind in ("list", "set") and isinstance(other, Num) and all(isinstance(_unwrap(i), Num) for i in seq.items):
-            return False, f"{len(seq.items)} values vs one"
+            return False, f"{len(seq.items)} values vs one" + (" (several answers offered: a hedge or a list, not one answer)" if seq is p else "")
         if seq.kind in ("tuple", "interval", "matrix") and isinstance(other, Num):
             return False, f"{seq.kind} vs a number"
         return None, "list vs single value"

@@ -11,7 +11,7 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Union
 
-__all__ = ["Domain", "Eval", "NotNumeric", "Tok", "Value", "evaluate", "tokens", "variables"]
+__all__ = ["Domain", "Eval", "NotNumeric", "Tok", "Value", "evaluate", "tokens", "too_large_to_compute", "variables"]
 
 Value = Union[Fraction, float]
 
@@ -386,3 +386,118 @@ def evaluate(s: str) -> Value | None:
         return Eval(toks).parse()
     except (NotNumeric, ValueError, RecursionError, IndexError):
         return None
+
+
+# -- values too large to compute -------------------------------------------------------------------
+
+# sympy (under math-verify) computes integer powers and factorials exactly, at parse time: 9^{9^{9}} or
+# (10!)! never return, and no signal can stop it off the main thread. Above these bounds an answer is
+# never handed to it.
+_HUGE_EXPONENT = 100_000
+_HUGE_FACTORIAL = 5_000
+_MAX_OPERATORS_CHECKED = 200
+_MAX_POWER_DEPTH = 3  # x^{x^{x^{x}}} still goes to math-verify; taller towers take sympy seconds to forever
+_POWER_TOKEN = re.compile(r"\^\s*\{|\^|[{}]")
+_POWER_CHAIN = re.compile(r"(?:\^\s*(?:-?\w+|\\[A-Za-z]+)\s*){2,}")
+
+
+def _power_depth(s: str) -> int:
+    """How deeply exponents nest: 2 for 2^{2^{n}} and for e^{x^2}; a chain without braces (x^x^x, read
+    as x^(x^x)) counts each link."""
+    deepest = 0
+    stack: list[bool] = []  # per open brace: whether it opened an exponent
+    for m in _POWER_TOKEN.finditer(s):
+        tok = m.group(0)
+        if tok == "}":
+            if stack:
+                stack.pop()
+        elif tok == "{":
+            stack.append(False)
+        else:
+            deepest = max(deepest, sum(stack) + 1)
+            if tok != "^":
+                stack.append(True)
+    links = max((c.group(0).count("^") for c in _POWER_CHAIN.finditer(s)), default=0)
+    return max(deepest, links)
+_LETTERS = re.compile(r"(?<!\\)[A-Za-z]")
+_LATEX_WORDS = re.compile(r"\\[A-Za-z]+")
+
+
+def _group_after(s: str, i: int) -> tuple[str, int] | None:
+    """The '{...}' group starting at s[i] (content, index after it), or None when unbalanced."""
+    depth = 0
+    for j in range(i, len(s)):
+        if s[j] == "{":
+            depth += 1
+        elif s[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return s[i + 1 : j], j + 1
+    return None
+
+
+def _group_before(s: str, i: int) -> str | None:
+    """The bracketed group ending at s[i] (')' or '}'), without its brackets, or None when unbalanced."""
+    close = s[i]
+    opening = {")": "(", "}": "{", "]": "["}[close]
+    depth = 0
+    for j in range(i, -1, -1):
+        if s[j] == close:
+            depth += 1
+        elif s[j] == opening:
+            depth -= 1
+            if depth == 0:
+                return s[j + 1 : i]
+    return None
+
+
+def _magnitude_unknown(text: str, limit: int) -> bool:
+    """True when `text` is a closed numeric expression (no variables) whose value exceeds `limit` or
+    cannot be computed within the evaluator's bounds (itself a huge value)."""
+    value = evaluate(text)
+    if value is not None:
+        try:
+            return abs(float(value)) > limit
+        except OverflowError:
+            return True
+    has_variables = _LETTERS.search(_LATEX_WORDS.sub("", text)) is not None
+    return not has_variables and bool(re.search(r"[\^!]", text))
+
+
+def too_large_to_compute(s: str) -> str | None:
+    """Why `s` holds a power or factorial too large to compute exactly (2^{2^{40}}, 9^{9^{9}}, ((10!)!)!),
+    or None."""
+    if s.count("^") + s.count("!") > _MAX_OPERATORS_CHECKED:  # each check scans a group: keep it bounded
+        return f"more than {_MAX_OPERATORS_CHECKED} powers and factorials"
+    depth = _power_depth(s)
+    if depth > _MAX_POWER_DEPTH:
+        return f"a tower of {depth} nested powers, too large to compute symbolically"
+    n = len(s)
+    for i, c in enumerate(s):
+        if c == "^":
+            j = i + 1
+            while j < n and s[j] == " ":
+                j += 1
+            if j < n and s[j] == "{":
+                group = _group_after(s, j)
+                exponent = group[0] if group else s[j + 1 :]
+            else:
+                m = re.match(r"-?\d+(?:\.\d+)?", s[j:])
+                exponent = m.group(0) if m else ""
+                rest = s[j + len(exponent) :].lstrip()
+                if exponent and rest.startswith("^"):  # 9^9^9: a tower without braces
+                    exponent = s[j:]
+            if exponent and _magnitude_unknown(exponent, _HUGE_EXPONENT):
+                return f"a power too large to compute (exponent {exponent[:40]})"
+        elif c == "!" and i > 0 and s[i - 1] != "\\" and not s.startswith("!=", i):
+            prev = s[:i].rstrip()
+            if not prev:
+                continue
+            if prev[-1] in ")}]":
+                operand = _group_before(prev, len(prev) - 1)
+            else:
+                m = re.search(r"\d+$", prev)
+                operand = m.group(0) if m else None
+            if operand and _magnitude_unknown(operand, _HUGE_FACTORIAL):
+                return f"a factorial too large to compute (the factorial of {operand[:40]})"
+    return None

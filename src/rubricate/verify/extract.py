@@ -3,7 +3,9 @@
 Order of evidence (the first that yields an answer wins):
 
 1. ``\\boxed{...}`` / ``\\fbox{...}``: the last one (nested braces handled); boxes that follow each other
-   with only a connector between them ("\\boxed{1} and \\boxed{2}") are joined into one list answer.
+   with only a connector between them ("\\boxed{1} and \\boxed{2}") are joined into one list answer. The
+   other boxes written differently are kept beside it (``alternatives``): a response that boxes "4" and then
+   "5" has hedged, which the verdict decides. Unclosed boxes (truncated output) are skipped, in one pass.
 2. An answer phrase: "the answer is X", "Answer: X", "final answer: X" (the last occurrence).
 3. A multiple-choice letter: "Option D", "choice (B)", or a last line that is only "(C)".
 4. The last sentence: its last math segment (``$...$``, ``\\(...\\)``, ``\\[...\\]``), else what follows
@@ -20,6 +22,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 
+from rubricate.verify.normalize import normalize_answer
+
 __all__ = ["Extraction", "extract_final_answer", "find_boxed", "strip_math_delimiters"]
 
 
@@ -27,6 +31,10 @@ __all__ = ["Extraction", "extract_final_answer", "find_boxed", "strip_math_delim
 class Extraction:
     answer: str | None
     method: str  # boxed | answer_phrase | choice | last_sentence | short_response | last_number | none
+    # Other final answers the response offers beside `answer`, written differently (at most _MAX_OTHER_BOXES,
+    # first seen first): earlier boxes ("\\boxed{4}. Hmm, maybe \\boxed{5}") and an alternative right after
+    # the box ("\\boxed{5} (or 3)"). Whether they mean the same is for the verdict to decide (rules.py).
+    alternatives: tuple[str, ...] = ()
 
 
 _THINK_OPEN = re.compile(r"<think>", re.IGNORECASE)
@@ -34,7 +42,7 @@ _THINK_CLOSE = re.compile(r"</think>", re.IGNORECASE)
 _SPECIAL_TOKEN = re.compile(r"<\|(?:im_start|im_end|endoftext|eot_id|end_of_text|start_header_id|end_header_id|eom_id)\|>")
 _BOX_START = re.compile(r"\\(?:boxed|fbox)\s*(?=[{\s])")
 # Boilerplate that follows answers in many model outputs ("I hope it is correct.").
-_BOILERPLATE = re.compile(r"\s*(?:I hope (?:it|this) is correct|I hope this helps)\b.*$", re.IGNORECASE | re.DOTALL)
+_BOILERPLATE = re.compile(r"(?<!\s)\s*(?:I hope (?:it|this) is correct|I hope this helps)\b.*$", re.IGNORECASE | re.DOTALL)
 _ANSWER_PHRASE = re.compile(
     r"(?:final\s+answer|the\s+answer|correct\s+answer|answer)\s*(?:\*\*|__)?\s*"
     r"(?:is\s*:?|:|=|would\s+be\s*:?|will\s+be\s*:?)\s*(?:\*\*|__)?",
@@ -61,6 +69,18 @@ _TRAILING_LABEL = re.compile(r"[A-Za-z][A-Za-z0-9_{}\\^]*\s*=\s*$")
 _LEADING_LABEL = re.compile(r"^[^\W\d_][^\d:=$]{0,30}:\s+(?=\S)")
 
 SHORT_RESPONSE_CHARS = 60
+_BARE_ANSWER_CHARS = 400
+_BARE_ANSWER_WORDS = 5
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_TEXT_GROUP = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mbox|operatorname)\s*\{[^{}]*\}")
+# Words that make a short response a sentence about an answer rather than the answer itself.
+_SENTENCE_WORDS = frozenset(
+    "is are was were be been being equals equal so thus therefore hence we i you get gets got gives give find "
+    "found answer then it this that which there here maybe perhaps probably would should could will can cannot "
+    "do does did know sure".split()
+)
+_MAX_OTHER_BOXES = 8
+_OTHER_BOXES_LOOKED_AT = 64
 _TAIL_CHARS = 4000  # an answer sentence is never longer; bounds the work on 1 MB responses
 
 
@@ -79,9 +99,10 @@ def extract_final_answer(response: str) -> Extraction:
         phrase_at = _last_phrase_start(text)
         later = phrase is not None and phrase_at is not None and phrase_at >= boxes[-1][1] and _MATHY.search(phrase)
         if not later:
-            boxed = find_boxed(text, boxes)
+            group = _final_group(text, boxes)
+            boxed = _joined(group)
             if boxed is not None:
-                return Extraction(boxed, "boxed")
+                return Extraction(boxed, "boxed", _alternatives(boxes, group) + _trailing_alternative(text, group[-1][1]))
     if phrase is not None:
         letter = _choice_letter(phrase)
         return Extraction(letter, "choice") if letter else Extraction(phrase, "answer_phrase")
@@ -91,6 +112,9 @@ def extract_final_answer(response: str) -> Extraction:
         return Extraction(choice, "choice")
 
     tail = _BOILERPLATE.sub("", text).strip()
+    bare = _bare_answer(tail)
+    if bare:
+        return Extraction(bare, "bare_answer")
     if tail and len(tail) <= SHORT_RESPONSE_CHARS and "\n\n" not in tail:
         short = _from_sentence(tail, whole_if_plain=True)
         if short:
@@ -137,49 +161,51 @@ def _final_part(response: str) -> str:
 # -- boxed ---------------------------------------------------------------------------------------
 
 
-def _balanced(text: str, open_at: int) -> int | None:
-    """Index of the brace closing the one at `open_at`, or None when unbalanced (truncated output)."""
-    depth = 0
-    i = open_at
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in "{}":
-            i += 2  # an escaped brace (\{ \}) is content, not structure
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return None
+def _brace_partners(text: str) -> dict[int, int]:
+    """Index of each '{' -> index of the '}' that closes it, for the whole text in one pass (an unclosed
+    brace has no entry). One pass, not a scan per box: a response of many unclosed boxes stays linear."""
+    partners: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE.finditer(text):
+        if m.group(0) == "{":
+            stack.append(m.start())
+        elif m.group(0) == "}" and stack:
+            partners[stack.pop()] = m.start()
+    return partners
+
+
+_BOX_TOKEN = re.compile(r"[^\s$.,;]+")
+_BRACE = re.compile(r"\\[{}]|[{}]")  # an escaped brace (\{ \}) is content, not structure
 
 
 def _boxes(text: str) -> list[tuple[int, int, str]]:
-    """(start, end, content) of every complete \\boxed{...} / \\fbox{...}; also '\\boxed 5'."""
+    """(start, end, content) of every complete \\boxed{...} / \\fbox{...}; also '\\boxed 5'. An unclosed box
+    (truncated output) is skipped."""
     found: list[tuple[int, int, str]] = []
+    partners: dict[int, int] | None = None
     pos = 0
+    n = len(text)
     while True:
         m = _BOX_START.search(text, pos)
         if not m:
             return found
         j = m.end()
-        while j < len(text) and text[j] == " ":
+        while j < n and text[j] == " ":
             j += 1
-        if j < len(text) and text[j] == "{":
-            close = _balanced(text, j)
+        if j < n and text[j] == "{":
+            if partners is None:
+                partners = _brace_partners(text)
+            close = partners.get(j)
             if close is None:
                 pos = j + 1
                 continue
             found.append((m.start(), close + 1, text[j + 1 : close]))
             pos = close + 1
-        else:  # "\boxed 5": one token
-            tok = re.match(r"[^\s$.,;]+", text[j:])
+        else:  # "\\boxed 5": one token
+            tok = _BOX_TOKEN.match(text, j)
             if tok:
-                found.append((m.start(), j + tok.end(), tok.group(0)))
-                pos = j + tok.end()
+                found.append((m.start(), tok.end(), tok.group(0)))
+                pos = tok.end()
             else:
                 pos = j + 1
 
@@ -194,21 +220,59 @@ def _is_connector(between: str) -> bool:
     return bool(_CONNECTOR_TAIL.search(words))
 
 
+def _final_group(text: str, boxes: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """The last box and the boxes directly before it that only connectors separate from it."""
+    group = [boxes[-1]]  # built backwards, from the last box
+    for prev in reversed(boxes[:-1]):
+        if _is_connector(text[prev[1] : group[-1][0]]):
+            group.append(prev)
+        else:
+            break
+    group.reverse()
+    return group
+
+
+def _joined(group: list[tuple[int, int, str]]) -> str | None:
+    parts = [c.strip() for _, _, c in group if c.strip()]
+    if not parts:
+        return None
+    return ", ".join(parts) if len(parts) > 1 else parts[0]
+
+
+def _alternatives(boxes: list[tuple[int, int, str]], group: list[tuple[int, int, str]]) -> tuple[str, ...]:
+    """Contents of the boxes outside the final group that are not written like one of its items."""
+    final = {normalize_answer(c) for _, _, c in group}
+    seen: set[str] = set()
+    others: list[str] = []
+    earlier = boxes[: len(boxes) - len(group)][-_OTHER_BOXES_LOOKED_AT:]  # bounded work on 20,000 boxes
+    for _, _, content in earlier:
+        key = normalize_answer(content)
+        if not key or key in final or key in seen:
+            continue
+        seen.add(key)
+        others.append(content.strip())
+        if len(others) >= _MAX_OTHER_BOXES:
+            break
+    return tuple(others)
+
+
+# "\\boxed{5} (or 3)", "$\\boxed{5}$, or maybe 3": an alternative offered right after the final box
+_TRAILING_OR = re.compile(r"^[\s$.,;]*\(?\s*(?:\\text\s*\{\s*)?\(?\s*or\s+(?:maybe\s+|perhaps\s+|possibly\s+)?\$?([^()$\n]{1,40}?)\$?\s*\)?\s*\}?\s*\)?[\s.,;?!]*$", re.IGNORECASE)
+
+
+def _trailing_alternative(text: str, end: int) -> tuple[str, ...]:
+    m = _TRAILING_OR.match(text[end : end + 80])
+    if m and m.group(1).strip() and re.search(r"\d", m.group(1)):
+        return (m.group(1).strip(),)
+    return ()
+
+
 def find_boxed(text: str, boxes: list[tuple[int, int, str]] | None = None) -> str | None:
     """Content of the last box, joined with the boxes directly before it when only connectors separate them."""
     boxes = _boxes(text) if boxes is None else boxes
     if not boxes:
         return None
-    group = [boxes[-1]]
-    for prev in reversed(boxes[:-1]):
-        if _is_connector(text[prev[1] : group[0][0]]):
-            group.insert(0, prev)
-        else:
-            break
-    parts = [c.strip() for _, _, c in group if c.strip()]
-    if not parts:
-        return None
-    return ", ".join(parts) if len(parts) > 1 else parts[0]
+    return _joined(_final_group(text, boxes))
 
 
 # -- answer phrases and choice letters ------------------------------------------------------------
@@ -224,8 +288,8 @@ def _last_phrase_start(text: str) -> int | None:
 def _answer_phrase(text: str) -> str | None:
     matches = list(_ANSWER_PHRASE.finditer(text))
     for m in reversed(matches):
-        rest = text[m.end():]
-        line = rest[:_TAIL_CHARS].split("\n", 1)[0].strip()
+        rest = text[m.end() : m.end() + _TAIL_CHARS]  # bounded: many phrases with nothing after them stay linear
+        line = rest.split("\n", 1)[0].strip()
         if not line and "\n" in rest:  # "Final Answer:\n 42"
             line = next((ln.strip() for ln in rest.split("\n")[1:] if ln.strip()), "")
         line = _BOILERPLATE.sub("", _MARKDOWN.sub("", line)).strip()
@@ -311,6 +375,32 @@ def _last_sentence(text: str) -> str:
     return body[ends[-1]:].strip() if ends else body.strip()
 
 
+def _prose_words(text: str) -> list[str]:
+    """Words of two letters or more outside LaTeX commands and \\text{...} groups (units, labels)."""
+    return _WORDS.findall(_LATEX_COMMAND.sub(" ", _TEXT_GROUP.sub(" ", text)))
+
+
+def _bare_answer(tail: str) -> str | None:
+    """The whole response when it is just an answer, not a sentence about one: "(-\\sqrt{11}, -2) \\cup
+    (\\sqrt{11}, 9)", "\\dfrac{41}{12} \\text{ km}", "7 goats and 4 helicopters" (a bare answer is the
+    whole answer, not its last number). A sentence word ("is", "so", "we", ...) or prose around a math
+    segment makes it a sentence, read by the rules below."""
+    if not tail or "\n\n" in tail or len(tail) > _BARE_ANSWER_CHARS:
+        return None
+    body = _LEADING_LABEL.sub("", tail.strip().rstrip(".").strip())  # "Answer: 5", "Soucis : 2,74 a"
+    segments = list(_MATH_SEGMENT.finditer(body))
+    if segments:
+        outside = _MATH_SEGMENT.sub(" ", body)
+        if _prose_words(outside) or len(segments) > 1:
+            return None
+    words = [w.lower() for w in _prose_words(strip_math_delimiters(body))]
+    if len(words) > _BARE_ANSWER_WORDS or any(w in _SENTENCE_WORDS for w in words):
+        return None
+    if _CHOICE_ONLY.match(body):
+        return None  # "(C)": a choice letter, for the choice rule
+    return strip_math_delimiters(body) or None
+
+
 def _from_sentence(sentence: str, *, whole_if_plain: bool) -> str | None:
     segments = [next(g for g in m.groups() if g is not None) for m in _MATH_SEGMENT.finditer(sentence)]
     segments = [s.strip() for s in segments if s and s.strip()]
@@ -326,7 +416,8 @@ def _from_sentence(sentence: str, *, whole_if_plain: bool) -> str | None:
     if cut:
         tail = sentence[cut[-1].end():].strip()
         # "... is 12 apples" or "... is Evelyn"; not "... to be counted at all here"
-        if tail and len(tail.split()) <= 4 and (re.search(r"\d|\\", tail) or len(tail.split()) <= 2):
+        short = len(tail.split()) <= 4 or (not _prose_words(tail) and len(tail) <= _BARE_ANSWER_CHARS)
+        if tail and short and (re.search(r"\d|\\", tail) or len(tail.split()) <= 2):
             return tail
     numbers = _NUMBER.findall(sentence)
     if numbers:

@@ -55,7 +55,7 @@ _LABEL_APPLY = re.compile(r"^(?:\\[A-Za-z]+|[fghpquvwFGHPQSTVW])\s*\(.*\)$")
 _LABEL_STRIP = re.compile(r"_\{(?:[^{}]|\{[^{}]*\})*\}|_\w|\\(?:angle|triangle|overline|overrightarrow|vec|frac|text|mathrm|operatorname|min|max|mid|left|right)(?![A-Za-z])|[{}\s']")
 _LABEL_OK = re.compile(r"^[A-Za-z\\(),:|]+$")
 _REL_OPS = re.compile(r"(<=|>=|!=|<|>)")
-_SET_BUILDER = re.compile(r"^\s*[A-Za-z]\s*(?:\||\\mid)\s*(.+)$", re.DOTALL)
+_SET_BUILDER = re.compile(r"^\s*[A-Za-z]\s*(?:\||\\mid|:)\s*(.+)$", re.DOTALL)
 _IN_SET = re.compile(r"^[A-Za-z](?:_\{?\w+\}?)?\s*\\in\s*(.+)$", re.DOTALL)
 _PM = re.compile(r"\\(?:pm|mp)(?![A-Za-z])")
 _MATRIX = re.compile(
@@ -163,7 +163,7 @@ def _scalar(s: str) -> Node:
     """A single answer that is not a list: number (with percent/unit), choice, text or expression."""
     value = evaluate(s)
     if value is not None:
-        return Num(value, is_exact(s, value))
+        return Num(value, is_exact(s, value), **_precision(s))
     m = _CHOICE.match(s)
     if m:
         letter = next(g for g in m.groups()[:5] if g).upper()
@@ -189,7 +189,7 @@ def _scalar(s: str) -> Node:
             value = evaluate(core2)
             core = core2
     if value is not None:
-        return Num(value, is_exact(core, value), pct, unit or None)
+        return Num(value, is_exact(core, value), pct, unit or None, **_precision(core))
     text = _TEXT_WRAP.sub(r"\1", s).strip()
     if _TEXT_LIKE.match(text):
         words = [w for w in re.findall(r"[^\W\d_]+", text.lower())]
@@ -197,6 +197,18 @@ def _scalar(s: str) -> Node:
             norm = " ".join(_ARTICLES.sub(" ", " ".join(words)).split())
             return Text(norm or " ".join(words))
     return _expr(s)
+
+
+_DECIMAL = re.compile(r"^[-+]?(\d*)\.(\d+)$")
+
+
+def _precision(s: str) -> dict[str, int]:
+    """decimals and significant digits of a number written as a plain decimal; nothing otherwise."""
+    m = _DECIMAL.match(s.replace(" ", ""))
+    if not m:
+        return {}
+    digits = (m.group(1) + m.group(2)).lstrip("0")
+    return {"decimals": len(m.group(2)), "significant": len(digits)}
 
 
 def is_exact(s: str, v: Value) -> bool:
@@ -216,6 +228,9 @@ def canon(s: str) -> str:
     return c
 
 
+_ABS_VAR = re.compile(r"^\|\s*[A-Za-z]\s*\|$")
+
+
 def _relation_interval(s: str) -> Seq | None:
     """'-2 <= x < 7' -> [-2, 7); 'x > 5' -> (5, inf); '5 >= x' -> (-inf, 5]."""
     parts = _REL_OPS.split(s)
@@ -225,7 +240,15 @@ def _relation_interval(s: str) -> Seq | None:
     ops = parts[1::2]
     if len(vals) == 3:
         lo, var, hi = vals
-        if not _is_label(var) or "|" in var:  # 1 <= |z| <= 2 is not an interval for z
+        if _ABS_VAR.match(var) and all(o in ("<", "<=") for o in ops):  # 1 <= |z| <= 2: two intervals
+            a, b = evaluate(lo), evaluate(hi)
+            if a is None or b is None or not 0 < a < b:
+                return None
+            na, nb, pa, pb = (Num(x, is_exact(t, abs(x))) for x, t in ((-b, hi), (-a, lo), (a, lo), (b, hi)))
+            lo_open, hi_open = ("[" if ops[0] == "<=" else "("), ("]" if ops[1] == "<=" else ")")
+            return Seq("list", (Seq("interval", (na, nb), "[" if hi_open == "]" else "(", "]" if lo_open == "[" else ")"),
+                                Seq("interval", (pa, pb), lo_open, hi_open)))
+        if not _is_label(var) or "|" in var:  # |z| < 2 < 3 and the like: not an interval for z
             return None
         a, b = evaluate(lo), evaluate(hi)
         if a is None or b is None:
@@ -237,6 +260,13 @@ def _relation_interval(s: str) -> Seq | None:
         return None
     left, right = vals
     op = ops[0]
+    absolute = _ABS_VAR.match(left)
+    if absolute and (v := evaluate(right)) is not None and v > 0:  # |x| <= 3 is [-3, 3]; |x| > 3 two half lines
+        a, b = Num(-v, is_exact(right, v)), Num(v, is_exact(right, v))
+        inf, ninf = Num(math.inf, False), Num(-math.inf, False)
+        if op in ("<", "<="):
+            return Seq("interval", (a, b), "[" if op == "<=" else "(", "]" if op == "<=" else ")")
+        return Seq("list", (Seq("interval", (ninf, a), "(", "]" if op == ">=" else ")"), Seq("interval", (b, inf), "[" if op == ">=" else "(", ")")))
     if "|" in left or "|" in right:
         return None
     if _is_label(left) and (v := evaluate(right)) is not None:
@@ -257,15 +287,18 @@ def parse(s: str, depth: int = 0) -> Node:
     s = s.strip()
     if depth > 12:
         return _expr(s)
+    labelled = _labelled_values(s) if depth == 0 and _ratio(s) is None else None
+    if labelled is not None:
+        return labelled
     # lists: ';' separates when present, else ',' and "and"/"or"/\cup
-    if ";" in s:
-        parts = _split_top(s, None, ";")
-    else:
-        parts = _split_top(s, _SPLIT_WORDS, ",")
+    # ';' separates when it stands between items; '(0;0;0),(0;-2;0)' has it only inside: ',' separates there
+    by_semicolon = _split_top(s, None, ";") if ";" in s else [s]
+    semicolons = len(by_semicolon) > 1
+    parts = by_semicolon if semicolons else _split_top(s, _SPLIT_WORDS, ",")
     parts = [p for p in parts if p]
     if len(parts) > 1:
         nodes = [parse(p, depth + 1) for p in parts]
-        if ";" in s:  # "p=5,q=2; p=7,q=2": each group of assignments is one tuple of values
+        if semicolons:  # "p=5,q=2; p=7,q=2": each group of assignments is one tuple of values
             nodes = [
                 Seq("tuple", tuple(i.node for i in n.items)) if isinstance(n, Seq) and n.items and all(isinstance(i, Assign) for i in n.items) else n  # type: ignore[union-attr]
                 for n in nodes
@@ -276,6 +309,9 @@ def parse(s: str, depth: int = 0) -> Node:
     if not parts:
         return Expr("")
     s = parts[0]
+    builder = _set_builder(s, depth)
+    if builder is not None:
+        return builder
     # x \in S
     m = _IN_SET.match(s)
     if m:
@@ -284,7 +320,7 @@ def parse(s: str, depth: int = 0) -> Node:
     eq = [p for p in _split_top(s, None, "=")]
     if len(eq) >= 2 and all(eq) and not re.search(r"[<>!]$", eq[0]):
         if _is_label(eq[0]):
-            return Assign(canon(eq[0]), parse(_approx(eq[-1]), depth + 1))
+            return Assign(canon(eq[0]), parse(_approx(eq[-1]), depth + 1), eq[0])
         if len(eq) >= 3 or (evaluate(eq[0]) is not None and evaluate(_approx(eq[1])) is not None):
             return parse(_approx(eq[-1]), depth + 1)  # a computation: (8*10-8)/3 = 24 states 24
         return _relation(s)
@@ -301,11 +337,15 @@ def parse(s: str, depth: int = 0) -> Node:
         if isinstance(a, Num) and isinstance(b, Num):
             return Seq("list", (a, b))
         return _expr(s)
+    ratio = _ratio(s)
+    if ratio is not None:
+        return ratio
     m = _MATRIX.match(s)
     if m:
-        rows = [r for r in re.split(r"\\\\", m.group(1)) if r.strip()]
-        cells = tuple(Seq("tuple", tuple(parse(c, depth + 1) for c in r.split("&"))) for r in rows)
-        return Seq("matrix", cells)
+        return _matrix(m.group(1), depth)
+    unit = _unit_vector(s, depth)
+    if unit is not None:
+        return unit
     w = _wrapped(s)
     if w is not None:
         o, inner, c = w
@@ -313,10 +353,6 @@ def parse(s: str, depth: int = 0) -> Node:
         if len(inner_parts) == 1 and o in "([" and c in ")]" and o + c in ("()", "[]"):
             return parse(inner, depth + 1)  # a bracketed single value
         if o == "{" and c == "}":
-            m = _SET_BUILDER.match(inner)
-            if m:  # {x | x < 1 or x > 2}: the condition says it
-                cond = parse(m.group(1), depth + 1)
-                return cond if isinstance(cond, Seq) and cond.kind in ("interval", "list") else _expr(s)
             if "|" in inner or r"\mid" in inner:
                 return _expr(s)
             items = _flatten([parse(p, depth + 1) for p in inner_parts if p])
@@ -329,6 +365,97 @@ def parse(s: str, depth: int = 0) -> Node:
 
 
 _REL_SPLIT = re.compile(r"(<=|>=|!=|<|>|=)")
+
+
+_RATIO = re.compile(r"^([^:]+?)\s*(?::|\\colon(?![A-Za-z])|\\text\s*\{\s*to\s*\})\s*([^:]+)$")
+
+
+def _ratio(s: str) -> Num | None:
+    """'6:8', '2 \\colon 3', '3 \\text{ to } 1': a ratio of two numbers is the number a/b (2:1 is 2)."""
+    m = _RATIO.match(s)
+    if not m:
+        return None
+    a, b = evaluate(m.group(1)), evaluate(m.group(2))
+    if a is None or b is None or b == 0:
+        return None
+    try:
+        value = a / b
+    except (OverflowError, ZeroDivisionError):
+        return None
+    return Num(value, is_exact(m.group(1), a) and is_exact(m.group(2), b))
+
+
+_LABEL_WORDS = re.compile(r"\\text\s*\{([^{}]*)\}|[^\W\d_]{2,}")
+_SEPARATORS = re.compile(r"[\s,;:()]+")
+
+
+def _labelled_values(s: str) -> Seq | None:
+    """'7 goats and 4 helicopters', '\\text{Minimum: } 1, \\text{ Maximum: } 3': numbers with words around
+    them (labels, counted objects) are the tuple of the numbers, in order (the labels give the order)."""
+    if not re.search(r"[^\W\d_]{2,}", s) or re.search(r"[=<>^_|]|\\(?!text\b)[A-Za-z]", s):
+        return None
+    words: list[str] = []
+
+    def drop(m: re.Match[str]) -> str:
+        words.extend(w.lower() for w in re.findall(r"[^\W\d_]+", m.group(1) if m.group(1) is not None else m.group(0)))
+        return " , "
+
+    rest = _LABEL_WORDS.sub(drop, s)
+    if not words or all(w in ("and", "or") for w in words) or any(w in _MATH_WORDS for w in words):
+        return None
+    if re.search(r"(?<![\d.])[A-Za-z](?![A-Za-z])", rest):  # a variable left: not just labelled numbers
+        return None
+    items = [t for t in _SEPARATORS.split(rest) if t]
+    values = [evaluate(t) for t in items]
+    if len(items) < 2 or any(v is None for v in values):
+        return None
+    return Seq("tuple", tuple(Num(v, is_exact(t, v), **_precision(t)) for t, v in zip(items, values)))  # type: ignore[arg-type]
+
+
+def _set_builder(s: str, depth: int) -> Node | None:
+    """{x | -1 < x < 1}, {x : x > 2}: the condition says it (an interval or a union); else an expression."""
+    w = _wrapped(s)
+    if w is None or w[0] != "{":
+        return None
+    m = _SET_BUILDER.match(w[1])
+    if not m:
+        return None
+    cond = parse(m.group(1), depth + 1)
+    return cond if isinstance(cond, Seq) and cond.kind in ("interval", "list") else _expr(s)
+
+
+_MATRIX_CELLS = re.compile(r"\\\\")
+
+
+def _matrix(body: str, depth: int) -> Seq:
+    """A matrix; one row or one column is a vector, compared as the tuple of its entries."""
+    rows = [r for r in _MATRIX_CELLS.split(body) if r.strip()]
+    cells = [[parse(c, depth + 1) for c in r.split("&")] for r in rows]
+    if len(cells) == 1 or all(len(r) == 1 for r in cells):
+        return Seq("tuple", tuple(c for r in cells for c in r), "(", ")")
+    return Seq("matrix", tuple(Seq("tuple", tuple(r)) for r in cells))
+
+
+_UNIT_TERM = re.compile(r"\s*([+-]?[^+\-]*?)\s*UNIT([ijk])\s*")
+
+
+def _unit_vector(s: str, depth: int) -> Seq | None:
+    """3\\mathbf{i} + 4\\mathbf{j} (unit vectors marked by normalisation) as the tuple (3, 4)."""
+    if "UNIT" not in s:
+        return None
+    coef: dict[str, Node] = {}
+    pos = 0
+    for m in _UNIT_TERM.finditer(s):
+        if m.start() != pos or m.group(2) in coef:
+            return None
+        text = m.group(1).replace(" ", "")
+        text = {"": "1", "+": "1", "-": "-1"}.get(text, text)
+        coef[m.group(2)] = parse(text, depth + 1)
+        pos = m.end()
+    if pos != len(s) or not coef:
+        return None
+    axes = "ijk" if "k" in coef else "ij"
+    return Seq("tuple", tuple(coef.get(a, Num(Fraction(0), True)) for a in axes), "(", ")")
 
 
 def _relation(s: str) -> Node:

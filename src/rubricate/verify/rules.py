@@ -12,15 +12,18 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from rubricate.verify.answer_nodes import Comparison, Seq
 from rubricate.verify.compare import answers_equivalent
-from rubricate.verify.extract import extract_final_answer, find_boxed, strip_math_delimiters
+from rubricate.verify.extract import Extraction, extract_final_answer, find_boxed, strip_math_delimiters
 from rubricate.verify.math_verify_fallback import MathVerifyTimeout
+from rubricate.verify.normalize import repair_escapes
+from rubricate.verify.parse_answer import parse_answer
 
 __all__ = ["VERIFIER_ID", "RuleVerdict", "Verdict", "gold_answer_text", "verify_response"]
 
 # Bump when a change in extract.py / compare.py (or the modules behind it) can change a verdict: stored
 # verdicts carry this id, and the stage re-verifies every trace that has no verdict for the current id.
-VERIFIER_ID = "rules-v1"
+VERIFIER_ID = "rules-v2"
 
 Verdict = Literal["correct", "incorrect", "no_answer", "error"]
 
@@ -43,7 +46,7 @@ class RuleVerdict:
 def gold_answer_text(gold: str) -> str:
     """The answer part of a gold field: the boxed part if there is one, the final answer of a worked
     solution, else the field itself."""
-    g = gold.strip()
+    g = repair_escapes(gold).strip()
     boxed = find_boxed(g)
     if boxed is not None:
         return boxed
@@ -59,6 +62,38 @@ def _looks_like_solution(g: str) -> bool:
     if _ANSWER_WORDS.search(g):
         return True
     return len(g) > _GOLD_SOLUTION_CHARS and ("\n\n" in g or len(_SENTENCE.findall(g)) >= 3)
+
+
+def _several_items(gold_text: str) -> bool:
+    node = parse_answer(gold_text)
+    return isinstance(node, Seq) and node.kind in ("list", "set", "tuple") and len(node.items) > 1
+
+
+def _with_alternatives(
+    gold_text: str, answer: str, extraction: Extraction, cmp: Comparison, mv_timeout_s: int | None | str
+) -> tuple[str, Verdict, str]:
+    """(extracted answer, verdict, reason) when the response offers other answers beside its final one.
+
+    Several boxes that state different answers are a hedge ("\\boxed{4}. Hmm, maybe \\boxed{5}"), never
+    correct whichever one matches; boxes that repeat the answer in another form are not. When the gold is
+    a list and the boxes together state it (one box per part or per solution), that is the answer. A hedge
+    keeps every answer offered as its extracted answer ("4 or 5"), so that the LLM half, which sees only the
+    problem, the gold and the extracted answer, judges what the response really said."""
+    differing = [o for o in extraction.alternatives if not answers_equivalent(answer, o, use_math_verify=False).equal]
+    if not differing:
+        return answer, ("correct" if cmp.equal else "incorrect"), f"{extraction.method}; {cmp.reason} (earlier boxes agree)"
+    offered = " or ".join([*differing, answer])
+    if not cmp.equal:
+        parts = ", ".join([*differing, answer])
+        together = answers_equivalent(gold_text, parts, mv_timeout_s=mv_timeout_s)
+        if together.equal and _several_items(gold_text):
+            return parts, "correct", f"boxed parts; {together.reason}"
+        return offered, "incorrect", f"{extraction.method}; {cmp.reason} (it also offers {'; '.join(o[:40] for o in differing[:3])})"
+    shown = "; ".join(o[:40] for o in differing[:3])
+    return offered, "incorrect", (
+        f"{extraction.method}; hedged: the response boxes several different final answers (last {answer[:40]!r} "
+        f"matches the gold, but it also boxes {shown}); a hedge is not a correct answer"
+    )
 
 
 def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None | str = "auto") -> RuleVerdict:
@@ -78,9 +113,13 @@ def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None
             return done(answer, "error", "no gold answer to compare with")
         if not answer or not answer.strip():
             return done(None, "no_answer", "no final answer found in the response")
+        gold_text = gold_answer_text(gold)
         if answer.strip() == gold.strip():
-            return done(answer, "correct", f"{extraction.method}; identical")
-        cmp = answers_equivalent(gold_answer_text(gold), answer, mv_timeout_s=mv_timeout_s)
+            cmp = Comparison(True, "identical")
+        else:
+            cmp = answers_equivalent(gold_text, answer, mv_timeout_s=mv_timeout_s)
+        if extraction.alternatives:
+            return done(*_with_alternatives(gold_text, answer, extraction, cmp, mv_timeout_s))
         verdict: Verdict = "correct" if cmp.equal else "incorrect"
         return done(answer, verdict, f"{extraction.method}; {cmp.reason}")
     except MathVerifyTimeout as exc:
