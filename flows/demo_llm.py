@@ -24,7 +24,7 @@ from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.evaluate import judges_markdown
-from rubricate.tracking import track_run
+from tasks.common import start_temporary_server, tracked_flow_run
 from tasks.demo import pick_held_out
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
@@ -41,7 +41,7 @@ def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 
     verified = pipeline(config_path=config_path)
     times["ingest, rules, LLM verify"] = time.perf_counter() - t0
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
-    with track_run(cfg, "demo_llm", tags=tags, extra_params={"demo.gold_fraction": gold_fraction, "demo.n_judged": n_judged}) as tracker:
+    with tracked_flow_run(cfg, "demo_llm", tags=tags, extra_params={"demo.gold_fraction": gold_fraction, "demo.n_judged": n_judged}) as tracker:
         split = split_labelled(cfg, None, None, gold_fraction, seed)
         eval_ids = pick_held_out(cfg, split["eval"], n_judged, seed)
         t0 = time.perf_counter()
@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 
             resolve_gguf(cfg.llm.model or "", cfg.resolved_data_dir(),
                          models_folder=Path(cfg.llm.local.models_dir) if cfg.llm.local.models_dir else None)
+        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
         result = demo_llm(config_path=args.config, gold_fraction=args.gold_fraction, n_judged=args.judged)
     except RubricateError as exc:
         print(f"error: {exc}", file=sys.stderr)
