@@ -115,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
             labels, cats = rubricate_clustering(np.asarray(x, dtype=np.float32), rcfg)
             results[backend] = (len(texts) / raw_s, score(labels, gold), score(cats, gold))
 
+    if not results:
+        return 0
     base = results.get("torch")
     print(f"\n{'backend':<12}{'texts/s':>10}{'vs torch':>10}{'items ARI':>11}{'NMI':>7}{'k':>5}{'noise':>8}{'cats ARI':>10}{'ARI - torch':>13}")
     for backend, (rate, items, cats) in results.items():
