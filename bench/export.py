@@ -46,6 +46,11 @@ def peak_rss_mb() -> float:
 
 
 # -- children (each in a fresh process) ---------------------------------------------------------------
+def python_jsonl(table, f) -> None:  # noqa: ANN001 - pyarrow Table, binary file
+    """rubricate's JSONL writer until the native one: json.dumps per row (the byte reference it must match)."""
+    f.write("".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in table.to_pylist()).encode("utf-8"))
+
+
 def child_export(kind: str, db: str, set_id: str, out: str) -> dict:
     from rubricate.rewards.config import ExportConfig
     from rubricate.rewards.export import export_rewards
@@ -61,6 +66,12 @@ def child_export(kind: str, db: str, set_id: str, out: str) -> dict:
         res = export_rewards(store, set_id, out, ExportConfig(formats=["verl"], memory_limit="512MB"))
         rows = res.rows
     elif kind == "ours-all-formats":
+        res = export_rewards(store, set_id, out, ExportConfig())
+        rows = res.rows
+    elif kind == "ours-all-formats-pyjson":
+        import rubricate.rewards.export as export_module
+
+        export_module._write_jsonl = python_jsonl  # the JSONL writer before the native one, for the side-by-side
         res = export_rewards(store, set_id, out, ExportConfig())
         rows = res.rows
     elif kind == "duckdb-native":
@@ -223,7 +234,7 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--workdir", default=str(REPO / ".bench" / "export"))
     parser.add_argument("--score-samples", type=int, default=2000, help="Big-Math problems for the compute_score part")
-    parser.add_argument("--exporters", default="ours,ours-512MB,duckdb-native,polars-materialise,ours-all-formats",
+    parser.add_argument("--exporters", default="ours,ours-512MB,duckdb-native,polars-materialise,ours-all-formats,ours-all-formats-pyjson",
                         help="comma-separated subset of the exporters to run")
     parser.add_argument("--skip-export", action="store_true")
     parser.add_argument("--skip-score", action="store_true")
@@ -261,7 +272,14 @@ def main() -> int:
                 f"{r['parquet_mb']:>12.1f}{r['seconds'] / ours['seconds']:>13.2f}x{r['peak_rss_mb'] / ours['peak_rss_mb']:>12.2f}x"
             )
         print("(ours-all-formats writes verl.parquet + trl.parquet + trl.jsonl + openrlhf.jsonl; parquet MB counts its two Parquet files;")
-        print(" ours-512MB caps DuckDB at 512MB instead of the default export.memory_limit of 1GB; 'after open' = RSS before exporting)")
+        print(" ours-512MB caps DuckDB at 512MB instead of the default export.memory_limit of 1GB; 'after open' = RSS before exporting;")
+        print(" ours-all-formats-pyjson is the same export with the former Python json.dumps JSONL writer)")
+        native, python = work / "out-ours-all-formats", work / "out-ours-all-formats-pyjson"
+        if native.exists() and python.exists():
+            hashes = [{f["name"]: f["sha256"] for f in json.loads((d / "manifest.json").read_text())["files"]} for d in (native, python)]
+            for name in ("trl.jsonl", "openrlhf.jsonl"):
+                same = hashes[0][name] == hashes[1][name]
+                print(f"{name}: native writer's bytes {'identical to' if same else 'DIFFER from'} the Python writer's")
     if not args.skip_score:
         if not SHARED.exists():
             print(f"\n== compute_score: skipped, {SHARED} is absent")

@@ -135,3 +135,55 @@ def test_out_of_memory_names_the_setting_and_restores_the_limit(reward_store: St
         export_rewards(reward_store, set_id, tmp_path / "out", ExportConfig(memory_limit="1KB"))
     assert not (tmp_path / "out").exists()
     assert reward_store.scalar("duckdb_memory_limit_get") == before
+
+
+AWKWARD_TEXTS = [
+    'quotes " and \\ backslash, \\boxed{\\frac{1}{2}}',
+    "newline\nreturn\rtab\tbell\x07 nul\x00 unit-sep\x1f del\x7f",
+    "unicode: é ∑ 𝔽 😀 line-sep\u2028 para-sep\u2029 bom\ufeff",
+    "html </script> & slash / <b>",
+    "",
+]
+
+
+def test_jsonl_bytes_are_python_json_lines(store: Store, tmp_path: Path) -> None:
+    """The native JSONL writer gives, line for line, what json.dumps(row, ensure_ascii=False, separators=(",", ":"))
+    gave before it (the earlier writer), over awkward texts, nulls, several chunks and both reward signs."""
+    from tests.rewards.reward_rows import add_answer_verdict, add_traces
+
+    rows = [
+        {"trace_id": f"j{i}", "gold_answer": None if i == 3 else text, "problem": text, "response": AWKWARD_TEXTS[-1 - i] + " \\boxed{7}"}
+        for i, text in enumerate(AWKWARD_TEXTS)
+    ]
+    add_traces(store, rows)
+    for i, r in enumerate(rows):
+        add_answer_verdict(store, r["trace_id"], "correct" if i % 2 else "incorrect")
+    rule = RewardRule(correct_value=0.1 + 0.2, incorrect_value=-1 / 3, unscorable="value", unscorable_value=1e16)
+    set_id = compute_rewards(store, RewardsConfig(rule=rule)).reward_set_id
+    export_rewards(store, set_id, tmp_path / "out", ExportConfig(row_group_rows=2, system_prompt='Say "hi"\n'))
+    for name in ("trl.jsonl", "openrlhf.jsonl"):
+        data = (tmp_path / "out" / name).read_bytes()
+        assert data.endswith(b"\n")
+        lines = data[:-1].split(b"\n")  # not splitlines(): U+2028 inside a string is not a line break in JSONL
+        assert len(lines) == len(rows)
+        for line in lines:
+            row = json.loads(line)
+            assert line == json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        assert {json.loads(line)["reward"] for line in lines} == {0.1 + 0.2, -1 / 3, 1e16}  # 1e16: unscorable, written 1e+16
+    orl = [json.loads(line) for line in (tmp_path / "out" / "openrlhf.jsonl").read_bytes()[:-1].split(b"\n")]
+    assert sorted(r["input"] for r in orl) == sorted(AWKWARD_TEXTS)  # every character survives the round trip
+    assert sum(r["label"] is None for r in orl) == 1
+
+
+def test_jsonl_tiny_rewards_read_back_as_the_same_float(store: Store, tmp_path: Path) -> None:
+    """The one documented byte difference from Python's json: a non-zero |reward| < 1e-4 is written 0.00005
+    (Rust's notation) where Python wrote 5e-05; both parse to the same float."""
+    from tests.rewards.reward_rows import add_answer_verdict, add_traces
+
+    add_traces(store, [{"trace_id": "s1", "gold_answer": "2"}])
+    add_answer_verdict(store, "s1", "correct")
+    set_id = compute_rewards(store, RewardsConfig(rule=RewardRule(correct_value=5e-05))).reward_set_id
+    export_rewards(store, set_id, tmp_path / "out", ExportConfig(formats=["openrlhf"]))
+    line = (tmp_path / "out" / "openrlhf.jsonl").read_bytes()
+    assert b'"reward":0.00005,' in line
+    assert json.loads(line)["reward"] == 5e-05

