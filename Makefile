@@ -122,6 +122,6 @@ bench-judge: install dirs
 demo-llm: install dirs
 	$(BIN)/python -m flows.demo_llm --config configs/demo-llm.yaml
 
-# Rubric judge vs plain judge, the LLM describer and the LLM verifier; QUICK=1 for the ~10-minute smoke run.
+# Rubric judge vs plain judge, the LLM describer and the LLM verifier; QUICK=1 for the smoke run (12 minutes on 2 idle cores with local.threads: 2).
 bench-judge-quality: install dirs
 	$(BIN)/python bench/judge_quality.py --config configs/local-llm.yaml $(if $(QUICK),--quick)

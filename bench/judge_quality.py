@@ -1,6 +1,6 @@
 """The headline comparison: with the same local model, does a data-driven rubric make the LLM judge catch more wrong traces?
 
-    python bench/judge_quality.py --quick                 # ~10 minutes on 2 idle cores: ProcessBench and PRMBench only, tiny samples
+    python bench/judge_quality.py --quick                 # ~12 minutes on 2 idle cores (local.threads: 2): ProcessBench and PRMBench only, tiny samples
     python bench/judge_quality.py                         # the full run: hours on 2 cores (run it in the background)
     python bench/judge_quality.py --config my-llm.yaml    # another model (any `llm:` section: local, vLLM serve, an API)
 
