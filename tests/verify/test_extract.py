@@ -124,3 +124,25 @@ def test_adversarial_responses_extract_promptly(name: str, ending: str) -> None:
 def test_unclosed_boxes_before_a_closed_one_keep_the_closed_one() -> None:
     response = "\\boxed{" * 20_000 + "so \\boxed{12}"
     assert call_with_hang_guard("rubricate.verify.extract:find_boxed", response) == "12"
+
+
+@pytest.mark.parametrize(
+    ("response", "answer", "method"),
+    [
+        # Seen in `make demo-llm`: the last number (51) was taken over the response's own answer line (D), and the
+        # LLM verifier then accepted 51 against the gold choice B.
+        ("With 6 pencils returned, Omar has 45 + 6 = 51 pencils.\n\n#### D", "D", "choice"),
+        ("so she has 72 left.\n#### 72", "72", "final_mark"),
+        ("x = 3\n\n####  1,234  \n", "1,234", "final_mark"),
+        # A Markdown heading is not an answer line unless it ends the response.
+        ("#### Step 1: add\n3 + 4 = 7\n\nThe answer is 7.", "7", "answer_phrase"),
+    ],
+)
+def test_gsm8k_answer_line_ends_the_response(response: str, answer: str, method: str) -> None:
+    got = extract_final_answer(response)
+    assert (got.answer, got.method) == (answer, method)
+
+
+def test_a_box_that_disagrees_with_the_answer_line_is_kept_as_a_second_answer() -> None:
+    assert extract_final_answer("so \\boxed{5}\n#### 3").alternatives == ("5",)
+    assert extract_final_answer("so \\boxed{5}\n#### 5").alternatives == ()

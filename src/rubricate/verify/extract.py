@@ -2,6 +2,7 @@
 
 Order of evidence (the first that yields an answer wins):
 
+0. GSM8K's answer line, ``#### X``, when it is the response's last line.
 1. ``\\boxed{...}`` / ``\\fbox{...}``: the last one (nested braces handled); boxes that follow each other
    with only a connector between them ("\\boxed{1} and \\boxed{2}") are joined into one list answer. The
    other boxes written differently are kept beside it (``alternatives``): a response that boxes "4" and then
@@ -30,7 +31,7 @@ __all__ = ["Extraction", "extract_final_answer", "find_boxed", "strip_math_delim
 @dataclass(frozen=True, slots=True)
 class Extraction:
     answer: str | None
-    method: str  # boxed | answer_phrase | choice | last_sentence | short_response | last_number | none
+    method: str  # final_mark | boxed | answer_phrase | choice | bare_answer | last_sentence | short_response | last_number | none
     # Other final answers the response offers beside `answer`, written differently (at most _MAX_OTHER_BOXES,
     # first seen first): earlier boxes ("\\boxed{4}. Hmm, maybe \\boxed{5}") and an alternative right after
     # the box ("\\boxed{5} (or 3)"). Whether they mean the same is for the verdict to decide (rules.py).
@@ -48,6 +49,9 @@ _ANSWER_PHRASE = re.compile(
     r"(?:is\s*:?|:|=|would\s+be\s*:?|will\s+be\s*:?)\s*(?:\*\*|__)?",
     re.IGNORECASE,
 )
+# GSM8K's answer line, "#### 72", as the response's last line: the answer its format states. Only the last line
+# and only a short value, so a Markdown heading ("#### Step 2: ...") mid-response is never read as an answer.
+_FINAL_MARK_LINE = re.compile(r"(?:^|\n)[ \t]*####[ \t]+([^\n#]{1,60}?)[ \t]*\Z")
 _CHOICE_WORD = re.compile(r"\b(?:option|choice)\s*[:\s]?\s*\(?([A-J])\)?(?![A-Za-z])", re.IGNORECASE)
 _CHOICE_ONLY = re.compile(r"^\s*(?:\*\*)?\s*\(?\s*([A-J])\s*\)?\s*[.:]?\s*(?:\*\*)?\s*$")
 # A letter at the start of an answer followed by the option's text: "(B) 12", "C) 5", "D. none".
@@ -89,6 +93,13 @@ def extract_final_answer(response: str) -> Extraction:
     if not response or not response.strip():
         return Extraction(None, "none")
     text = _final_part(response)
+
+    mark = _FINAL_MARK_LINE.search(text.rstrip())
+    if mark and not _BOX_START.search(mark.group(1)):
+        value = mark.group(1).strip()
+        answer, method = (_choice_letter(value), "choice") if _choice_letter(value) else (value, "final_mark")
+        boxed = find_boxed(text)  # a box that says otherwise is a second final answer: the verdict sees a hedge
+        return Extraction(answer, method, (boxed,) if boxed is not None and boxed != answer else ())
 
     boxes = _boxes(text)
     phrase = _answer_phrase(text)
