@@ -82,6 +82,7 @@ def _verify_lines(cfg: PipelineConfig, reports: dict[str, Any]) -> list[str]:
                  f"{llm['prompt_tokens'] + llm['completion_tokens']} tokens, {llm['seconds']:.1f}s")
     frame = final_answer_verdicts(open_store(cfg.store_path()), llm["llm_verifier_id"])
     decided = frame.filter(frame["llm_verdict"].is_not_null())
+    decided = decided.sort(decided["llm_verdict"] != "correct", "trace_id")  # what the LLM recovered first
     for r in decided.head(6).iter_rows(named=True):
         lines.append(f"  {r['trace_id'][:10]}  rules {r['rule_verdict']:<9} -> LLM {r['llm_verdict']:<9} {r['reason'][:110]}")
     return lines
