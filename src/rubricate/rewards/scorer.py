@@ -29,6 +29,7 @@ from rubricate.errors import RubricateError
 from rubricate.rewards.online_inputs import NotText, gold_texts, plain, response_text
 from rubricate.rewards.rule import Decision, RewardInputs, RewardRule, decide, normalise_judge_verdict
 from rubricate.rewards.shared_map import SharedMap
+from rubricate.verify.recoverable import worth_asking
 
 if TYPE_CHECKING:
     from rubricate.config import PipelineConfig
@@ -430,8 +431,8 @@ class OnlineReward:
             return RewardInputs(has_gold[i], rule_v[i], llm, judge, short[i], samples[i].truncated)
 
         # Only the samples the rule would send to a stage go to it: decide() with that stage missing tells.
-        # The LLM verifier compares an extracted answer with the gold; with none there is nothing to compare.
-        need_llm = [i for i in todo if rule_v[i] != "correct" and (extracted.get(i) or "").strip()]
+        # The LLM verifier compares an extracted answer with the gold, where a false negative is possible at all.
+        need_llm = [i for i in todo if rule_v[i] != "correct" and worth_asking(gold_answers(samples[i].gold)[0], extracted.get(i))]
         llm_v, llm_details = self._llm_verdicts(samples, need_llm, extracted)
         details.update(llm_details)
         valid = [i for i in range(n) if i not in invalid]

@@ -21,6 +21,7 @@ from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
 from rubricate.llm.prompts import fence, load_prompt
 from rubricate.llm.sqlio import query_frame
 from rubricate.store.db import utcnow
+from rubricate.verify.recoverable import worth_asking
 from rubricate.verify.rules import VERIFIER_ID
 
 if TYPE_CHECKING:
@@ -107,6 +108,7 @@ def recover_false_negatives(
     verifier_id = llm_verifier_id(backend, rules_verifier_id)
     report = AddonReport(llm_verifier_id=verifier_id)
     rows = query_frame(store, "select_rule_rejections", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": verifier_id}).to_dicts()
+    rows = [r for r in rows if worth_asking(r["gold_answer"], r["extracted_answer"])]
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
         outcomes = ask_equivalence(backend, chunk, max_parse_retries=max_parse_retries)
