@@ -130,7 +130,7 @@ def recover_false_negatives(
                     verdict, reason = "correct", f"llm: equivalent ({why}); {rules_said}"
                 else:
                     report.n_confirmed += 1
-                    verdict = "incorrect" if row["rule_verdict"] == "incorrect" or row["extracted_answer"] else "no_answer"
+                    verdict = "incorrect"  # only rejections with an extracted answer are asked (worth_asking)
                     reason = f"llm: not equivalent ({why}); {rules_said}"
             out.append({
                 "trace_id": row["trace_id"], "verifier_id": verifier_id, "extracted_answer": row["extracted_answer"],
