@@ -1,7 +1,7 @@
 """The headline comparison: with the same local model, does a data-driven rubric make the LLM judge catch more wrong traces?
 
     python bench/judge_quality.py --quick                 # ~12 minutes on 2 idle cores (local.threads: 2): ProcessBench and PRMBench only, tiny samples
-    python bench/judge_quality.py                         # the full run: hours on 2 cores (run it in the background)
+    python bench/judge_quality.py                         # the full run: ~1.5 hours on 2 idle cores (run it in the background)
     python bench/judge_quality.py --config my-llm.yaml    # another model (any `llm:` section: local, vLLM serve, an API)
 
 Everything goes through the real pipeline code against one DuckDB store (a fresh one under data/bench-judge-quality
@@ -76,7 +76,9 @@ class Sizes:
 # The rubric miner finds no item in fewer than ~16 descriptions (UMAP + HDBSCAN; measured on MathDial samples of
 # 8-32: 0 items up to 12, 2-3 from 16), so even the smoke run describes 16.
 QUICK = Sizes(pool=200, describe=16, judge=6, ari=16, verify=6, min_cluster=2)
-FULL = Sizes(pool=1000, describe=120, judge=200, ari=160, verify=60, min_cluster=3)
+# The full run: about 1.5 hours on 2 idle cores (20 wrong and 20 right held-out traces per judge and set: enough to
+# tell a judge that catches half the wrong traces from one that catches a tenth). Larger samples: --judge/--describe.
+FULL = Sizes(pool=1000, describe=32, judge=40, ari=48, verify=40, min_cluster=3)
 
 JUDGE_SETS = {
     # name -> (reader, path under ../shared/data)
