@@ -129,7 +129,7 @@ def bench_cached_judge(url: str, model: str, concurrency: int, n: int) -> dict[s
 
     fill_s, fill = run()
     rerun_s, rerun = run()
-    store.execute("delete_judge_verdicts", {"judge_id": fill.judge_id})  # type: ignore[attr-defined]
+    store.execute("judge/delete_judge_verdicts", {"judge_id": fill.judge_id})  # type: ignore[attr-defined]
     cached_s, cached = run()
     store.close()
     return {"n": n, "fill_s": fill_s, "fill_judged": fill.n_judged, "rerun_s": rerun_s, "rerun_judged": rerun.n_judged,  # type: ignore[attr-defined]

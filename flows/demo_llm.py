@@ -105,7 +105,7 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
     store = open_store(cfg.store_path())
     per_trace: dict[str, dict[str, Any]] = {}
     for kind in result["judges"]:
-        rows = query_with_ids(store, "select_judge_eval_rows", result["eval_ids"], {"judge_id": result["judges"][kind]["judge_id"]})
+        rows = query_with_ids(store, "judge/select_judge_eval_rows", result["eval_ids"], {"judge_id": result["judges"][kind]["judge_id"]})
         for r in rows.iter_rows(named=True):
             row = per_trace.setdefault(r["trace_id"], {"gold": "correct" if r["label_correct"] else f"wrong@{r['label_first_error_step']}"})
             step = f"@{r['first_error_step']}" if r["first_error_step"] is not None else ""

@@ -9,7 +9,7 @@ from rubricate.store.db import Store
 
 def dataset_summary(store: Store, verifier_id: str) -> pl.DataFrame:
     """Traces, gold labels and rule-verifier outcomes per dataset and split."""
-    return store.frame("summary_by_dataset", {"verifier_id": verifier_id})
+    return store.frame("summary/by_dataset", {"verifier_id": verifier_id})
 
 
 def to_markdown(frame: pl.DataFrame) -> str:

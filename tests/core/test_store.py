@@ -7,7 +7,7 @@ import pytest
 
 from rubricate.errors import StoreError
 from rubricate.store import Store
-from rubricate.store.db import load_sql, migration_files
+from rubricate.store.sqlfiles import load_sql, migration_files
 
 
 def test_migrations_apply_once(tmp_path: Path):
@@ -33,8 +33,8 @@ def test_every_migration_is_idempotent(tmp_path: Path):
 
 
 def test_unknown_query_names_the_file():
-    with pytest.raises(StoreError, match="queries/no_such_query.sql"):
-        load_sql("no_such_query")
+    with pytest.raises(StoreError, match="sql/queries/rubric/no_such_query.sql"):
+        load_sql("rubric/no_such_query")
 
 
 def test_insert_frame_and_frame_roundtrip(store: Store):
@@ -50,8 +50,8 @@ def test_insert_frame_and_frame_roundtrip(store: Store):
             "rejected_at": [datetime(2026, 1, 1)],
         }
     )
-    store.insert_frame("insert_rejected_rows", frame)
-    store.insert_frame("insert_rejected_rows", frame)  # idempotent on (source, path, line, reason)
+    store.insert_frame("ingest/insert_rejected_rows", frame)
+    store.insert_frame("ingest/insert_rejected_rows", frame)  # idempotent on (source, path, line, reason)
     assert store.table_counts(["rejected_rows"]) == {"rejected_rows": 1}
 
 

@@ -23,7 +23,8 @@ import yaml
 from rubricate.config import FieldMap, SourceConfig, load_config
 from rubricate.errors import ConfigError
 from rubricate.ingest import ingest_source
-from rubricate.store.db import Store, migration_files, utcnow
+from rubricate.store.db import Store, utcnow
+from rubricate.store.sqlfiles import migration_files
 from tests.ingest.helpers import table
 
 

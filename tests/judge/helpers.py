@@ -47,7 +47,7 @@ def add_traces(store: Store, traces: list[TraceToJudge], dataset: str = "unit") 
         "label_first_error_step": t.label_first_error_step, "label_error_type": None, "label_error_description": None, "extra": json.dumps({}),
         "ingest_run_id": "test", "ingested_at": datetime(2026, 1, 1),
     } for i, t in enumerate(traces)]
-    store.insert_frame("insert_traces", pl.DataFrame(rows, schema=TRACE_SCHEMA))
+    store.insert_frame("ingest/insert_traces", pl.DataFrame(rows, schema=TRACE_SCHEMA))
 
 
 def ingest_first_source(path: Path) -> None:

@@ -91,7 +91,7 @@ def test_a_killed_run_resumes_where_it_stopped(server, tmp_path):
     first_run = server.n_requests
     assert 0 < first_run < 40, "the child should have been killed half way"
     store = Store(db)
-    cached = store.scalar("count_llm_cache", {"backend": "litellm", "model": "openai/stub"})
+    cached = store.scalar("llm/count_llm_cache", {"backend": "litellm", "model": "openai/stub"})
     assert 0 < cached < 40
     assert first_run - cached <= 2  # only the answers in flight (max_concurrency) were lost
     server.reset_counts()

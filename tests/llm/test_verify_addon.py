@@ -34,7 +34,7 @@ def _setup(store):
         cur.close()
     rows = [{"trace_id": t, "verifier_id": VERIFIER_ID, "extracted_answer": x, "verdict": v, "reason": f"rule {v}", "decided_by": "rules",
              "elapsed_ms": 1.0, "created_at": datetime(2026, 1, 1)} for t, (_, v, x) in CASES.items()]
-    store.insert_frame("insert_answer_verdicts", pl.DataFrame(rows))
+    store.insert_frame("verify/insert_answer_verdicts", pl.DataFrame(rows))
 
 
 def test_only_rejections_are_asked_and_the_deciding_stage_is_stored(server, store):

@@ -42,7 +42,7 @@ def add_traces(store: Store, rows: list[dict[str, Any]]) -> list[str]:
                 "ingested_at": T0,
             }
         )
-    store.insert_frame("insert_traces", pl.DataFrame(full, schema=TRACE_SCHEMA))
+    store.insert_frame("ingest/insert_traces", pl.DataFrame(full, schema=TRACE_SCHEMA))
     return [r["trace_id"] for r in rows]
 
 

@@ -63,7 +63,7 @@ def test_changing_the_rule_recomputes_without_models_and_keeps_the_old_set(rewar
     # recomputing the same set replaces its rows instead of adding more
     again = compute_rewards(reward_store, strict)
     assert again.reward_set_id == second.reward_set_id and len(rows(reward_store, again.reward_set_id)) == 6
-    assert reward_store.scalar("rewards_set_counts", {"reward_set_id": second.reward_set_id}) == 6
+    assert reward_store.scalar("rewards/set_counts", {"reward_set_id": second.reward_set_id}) == 6
 
 
 def test_new_verdicts_change_the_recomputed_reward(reward_store: Store) -> None:

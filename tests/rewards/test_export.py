@@ -78,7 +78,7 @@ def test_manifest_contents(reward_store: Store, tmp_path: Path) -> None:
     assert m["reward_distribution"]["value_counts"] == {"0.0": 2, "1.0": 2}
     assert m["reward_distribution"]["mean"] == 0.5
     assert m["by_source"] == {"judge": 1, "llm_verifier": 1, "rules": 2}
-    assert m["selection"]["query"] == "rewards_export_rows" and "ORDER BY" in m["selection"]["sql"]
+    assert m["selection"]["query"] == "rewards/export_rows" and "ORDER BY" in m["selection"]["sql"]
     assert m["selection"]["params"] == {"reward_set_id": set_id, "include_unscorable": True, "datasets": None}
     judged = [p for p in m["decided_by"] if p["source"] == "judge"]
     assert judged[0]["judge_model"] == "test-model" and judged[0]["judge_prompt_id"] == "prompt-1"
@@ -130,11 +130,11 @@ def test_export_is_the_runs_dataset_input_in_mlflow(reward_store: Store, tmp_pat
 
 def test_out_of_memory_names_the_setting_and_restores_the_limit(reward_store: Store, tmp_path: Path) -> None:
     set_id = compute_rewards(reward_store, RewardsConfig()).reward_set_id
-    before = reward_store.scalar("duckdb_memory_limit_get")
+    before = reward_store.scalar("store/memory_limit_get")
     with pytest.raises(ExportError, match="export.memory_limit=1KB"):
         export_rewards(reward_store, set_id, tmp_path / "out", ExportConfig(memory_limit="1KB"))
     assert not (tmp_path / "out").exists()
-    assert reward_store.scalar("duckdb_memory_limit_get") == before
+    assert reward_store.scalar("store/memory_limit_get") == before
 
 
 AWKWARD_TEXTS = [

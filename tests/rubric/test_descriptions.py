@@ -110,5 +110,5 @@ def test_llm_descriptions_parse_json_and_bad_answers_become_error_rows_retried_l
         assert server.n_requests == 5 + 2  # new samples, not the cached failures
         assert describe_new_traces(store, rcfg, _llm(server)).n_candidates == 0
         assert sorted(r["attempts"] for r in descriptions(store) if r["status"] == "error") == [3, 3]
-    counts = dict(store.frame("rubric_description_counts", {"describer_id": report.describer_id, "domain": None, "datasets": None, "trace_ids": None}).rows())
+    counts = dict(store.frame("rubric/description_counts", {"describer_id": report.describer_id, "domain": None, "datasets": None, "trace_ids": None}).rows())
     assert counts == {"error": 2, "ok": 1}

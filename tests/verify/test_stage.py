@@ -33,7 +33,7 @@ def _ingest(store: Store, tmp_path: Path, rows: list[dict] = ROWS, name: str = "
 
 
 def _stored(store: Store, verifier_id: str = VERIFIER_ID) -> dict[str, int]:
-    return {v: int(n) for v, n in store.execute("count_answer_verdicts", {"verifier_id": verifier_id})}
+    return {v: int(n) for v, n in store.execute("verify/count_answer_verdicts", {"verifier_id": verifier_id})}
 
 
 def test_verifies_new_traces_once(store: Store, tmp_path: Path) -> None:
@@ -48,7 +48,7 @@ def test_verifies_new_traces_once(store: Store, tmp_path: Path) -> None:
     assert seen == [2, 4, 6]  # one progress call per chunk of 2
     assert _stored(store) == {"correct": 4, "incorrect": 1, "no_answer": 1}
 
-    got = store.execute("select_answer_verdicts", {"verifier_id": VERIFIER_ID})
+    got = store.execute("verify/select_answer_verdicts", {"verifier_id": VERIFIER_ID})
     by_problem = {row[2]: (row[4], row[5], row[7], row[6]) for row in got}
     assert by_problem["3*3?"][:3] == ("8", "incorrect", "rules")
     assert by_problem["Which option?"][:2] == ("C", "correct")

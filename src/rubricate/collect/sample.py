@@ -25,7 +25,6 @@ from rubricate.errors import RubricateError
 from rubricate.ids import content_hash, text_hash
 from rubricate.llm.base import LLMBackend, LLMRequest
 from rubricate.llm.prompts import load_prompt
-from rubricate.llm.sqlio import query_frame
 
 if TYPE_CHECKING:
     from rubricate.ingest.run import IngestReport
@@ -91,7 +90,7 @@ def sample_problem_set(
 ) -> SampleReport:
     """Sample `cfg.samples_per_problem` responses for each stored problem (of one set, up to `limit`)."""
     t0 = time.perf_counter()
-    problems = query_frame(store, "select_problems_to_sample", {"source_path": source_path, "limit": limit}).to_dicts()
+    problems = store.frame("collect/select_problems_to_sample", {"source_path": source_path, "limit": limit}).to_dicts()
     if not problems:
         raise RubricateError(
             f"no stored problems{f' under {source_path}' if source_path else ''}; ingest the problem set first "

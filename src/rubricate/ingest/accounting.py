@@ -23,7 +23,7 @@ import polars as pl
 from rubricate.config import SourceConfig
 from rubricate.ids import content_hash
 from rubricate.ingest.records import Rejection, SkippedFile
-from rubricate.store.db import Store, load_sql, utcnow
+from rubricate.store.db import Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +158,7 @@ class IngestWriter:
             self.store.insert_frame(self.target.insert_query, fresh)
             self._rows.clear()
         if self._rejects:
-            self.store.insert_frame("insert_rejected_rows", pl.DataFrame(self._rejects, schema=REJECT_SCHEMA))
+            self.store.insert_frame("ingest/insert_rejected_rows", pl.DataFrame(self._rejects, schema=REJECT_SCHEMA))
             self._rejects.clear()
         if self.progress:
             self.progress(self.report)
@@ -172,7 +172,7 @@ class IngestWriter:
             log.warning("ingest %s: %s", self.source.name, warning)
         report.seconds = round(time.perf_counter() - self._t0, 3)
         self.store.execute(
-            "insert_ingest_run",
+            "ingest/insert_ingest_run",
             {
                 "ingest_run_id": self.run_id,
                 "source_name": self.source.name,
@@ -218,9 +218,4 @@ class IngestWriter:
 
     def _known_keys(self, frame: pl.DataFrame) -> list[tuple]:
         # only the key column is registered: the query needs nothing else, and the batch can be wide
-        cur = self.store.cursor()
-        try:
-            cur.register("incoming", frame.select(self.target.key_column).to_arrow())
-            return cur.execute(load_sql(self.target.known_keys_query)).fetchall()
-        finally:
-            cur.close()
+        return self.store.execute(self.target.known_keys_query, incoming=frame.select(self.target.key_column))

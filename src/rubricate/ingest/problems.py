@@ -43,8 +43,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 PROBLEMS = Target(
     schema=PROBLEM_SCHEMA,
     key_column="problem_key",
-    known_keys_query="select_known_problem_keys",
-    insert_query="insert_problems",
+    known_keys_query="ingest/select_known_problem_keys",
+    insert_query="ingest/insert_problems",
 )
 
 

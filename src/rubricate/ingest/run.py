@@ -48,8 +48,8 @@ FIELD_MAP_READERS = ("jsonl", "parquet", "sql")
 TRACES = Target(
     schema=TRACE_SCHEMA,
     key_column="trace_id",
-    known_keys_query="select_known_trace_ids",
-    insert_query="insert_traces",
+    known_keys_query="ingest/select_known_trace_ids",
+    insert_query="ingest/insert_traces",
 )
 
 

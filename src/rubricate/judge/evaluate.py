@@ -103,7 +103,7 @@ class EvalResult:
 
 def score_judge(store: "Store", judge_id: str, eval_ids: Sequence[str]) -> EvalResult:
     """Score one judge's stored verdicts on the held-out traces against their gold labels."""
-    frame = query_with_ids(store, "select_judge_eval_rows", eval_ids, {"judge_id": judge_id})
+    frame = query_with_ids(store, "judge/select_judge_eval_rows", eval_ids, {"judge_id": judge_id})
     rows = frame.to_dicts()
     scored = [Scored(not r["label_correct"], r["label_first_error_step"], r["verdict"] or "error", r["first_error_step"]) for r in rows]
     metrics = trace_metrics(scored) | processbench_metrics(scored)

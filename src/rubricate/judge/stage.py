@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import polars as pl
 
 from rubricate.judge.records import Judge, JudgeVerdict, TraceToJudge
-from rubricate.llm.sqlio import query_frame
 from rubricate.store.db import utcnow
 
 if TYPE_CHECKING:
@@ -33,7 +32,7 @@ VERDICT_SCHEMA: dict[str, Any] = {
 def query_with_ids(store: "Store", name: str, trace_ids: Sequence[str], params: dict[str, Any] | None = None) -> pl.DataFrame:
     """Run a named query that joins the view `incoming` (one column: trace_id)."""
     ids = pl.DataFrame({"trace_id": list(trace_ids)}, schema={"trace_id": pl.Utf8})
-    return query_frame(store, name, params, incoming=ids)
+    return store.frame(name, params, incoming=ids)
 
 
 def to_judge(frame: pl.DataFrame) -> list[TraceToJudge]:
@@ -48,19 +47,19 @@ def to_judge(frame: pl.DataFrame) -> list[TraceToJudge]:
 
 def load_traces(store: "Store", trace_ids: Sequence[str]) -> list[TraceToJudge]:
     """The traces with these ids (and their gold labels), ordered by id."""
-    return to_judge(query_with_ids(store, "select_traces_by_ids", trace_ids))
+    return to_judge(query_with_ids(store, "judge/select_traces_by_ids", trace_ids))
 
 
 def labelled_trace_ids(store: "Store", datasets: Sequence[str] | None = None, limit: int | None = None) -> pl.DataFrame:
     """trace_id, dataset, label_correct, label_first_error_step of the traces with a gold label."""
-    return query_frame(store, "select_labelled_trace_ids", {"datasets": list(datasets) if datasets else None, "limit": limit})
+    return store.frame("judge/select_labelled_trace_ids", {"datasets": list(datasets) if datasets else None, "limit": limit})
 
 
 def store_verdicts(store: "Store", judge: Judge, verdicts: Sequence[JudgeVerdict]) -> int:
     if not verdicts:
         return 0
     frame = pl.DataFrame([v.row(judge) for v in verdicts], schema=VERDICT_SCHEMA)
-    store.insert_frame("upsert_judge_verdicts", frame, {"created_at": utcnow()})
+    store.insert_frame("judge/upsert_judge_verdicts", frame, {"created_at": utcnow()})
     return frame.height
 
 
@@ -98,7 +97,7 @@ def judge_traces(
     """Judge the given traces that lack a usable verdict from `judge`; store every verdict (errors included)."""
     t0 = time.perf_counter()
     report = JudgeReport(judge.judge_id, judge.kind, judge.model, judge.rubric_version, judge.prompt_id, n_requested=len(set(trace_ids)))
-    todo = to_judge(query_with_ids(store, "select_traces_to_judge", list(dict.fromkeys(trace_ids)), {"judge_id": judge.judge_id}))
+    todo = to_judge(query_with_ids(store, "judge/select_traces_to_judge", list(dict.fromkeys(trace_ids)), {"judge_id": judge.judge_id}))
     report.n_already_judged = report.n_requested - len(todo)
     for start in range(0, len(todo), batch_size):
         verdicts = judge.judge(todo[start : start + batch_size])

@@ -23,7 +23,6 @@ from rubricate.ids import content_hash
 from rubricate.llm.backends import sampling_params
 from rubricate.llm.base import LLMBackend, LLMConfig, LLMRequest, LLMResponse, ProgressFn
 from rubricate.llm.usage import Usage
-from rubricate.llm.sqlio import query_frame
 from rubricate.store.db import utcnow
 
 if TYPE_CHECKING:
@@ -46,7 +45,7 @@ class ResponseCache:
         """Cached rows for the keys that have one."""
         if not keys:
             return {}
-        frame = query_frame(self.store, "select_llm_cache", incoming=pl.DataFrame({"cache_key": list(dict.fromkeys(keys))}, schema={"cache_key": pl.Utf8}))
+        frame = self.store.frame("llm/select_llm_cache", incoming=pl.DataFrame({"cache_key": list(dict.fromkeys(keys))}, schema={"cache_key": pl.Utf8}))
         return {row["cache_key"]: row for row in frame.iter_rows(named=True)}
 
     def put(self, rows: list[dict[str, Any]]) -> int:
@@ -60,7 +59,7 @@ class ResponseCache:
                 "cost_usd": pl.Float64, "raw": pl.Utf8,
             },
         )
-        return self.store.insert_frame("insert_llm_cache", frame, {"created_at": utcnow()})
+        return self.store.insert_frame("llm/insert_llm_cache", frame, {"created_at": utcnow()})
 
 
 class _Writer:

@@ -17,7 +17,7 @@ from rubricate.ids import content_hash
 from rubricate.rewards.config import RewardsConfig
 from rubricate.rewards.errors import RewardError
 from rubricate.rewards.rule import DECISION_KEYS, RewardRule, consults_judge, decision_table
-from rubricate.store.db import Store, load_sql, utcnow
+from rubricate.store.db import Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class RewardSetReport:
 def resolve_judge(store: Store, judge_id: str | None, rubric_version: str | None, *, required: bool = True) -> JudgeChoice | None:
     """The judge whose verdicts a reward set uses; None when the store holds no judge verdicts at all, or
     when several do, none was chosen, and the rule would never consult one (`required` False)."""
-    rows = [JudgeChoice(*r) for r in store.execute("judge_ids_available", {"rubric_version": rubric_version})]
+    rows = [JudgeChoice(**r) for r in store.records("judge/judge_ids_available", {"rubric_version": rubric_version})]
     if judge_id is not None:
         match = [r for r in rows if r.judge_id == judge_id]
         if not match:
@@ -111,7 +111,7 @@ def compute_rewards(store: Store, cfg: RewardsConfig, *, judge_id: str | None = 
     rule = cfg.rule
     # Which judge only matters when the rule would consult one for some trace in scope.
     needs_judge = consults_judge(rule, has_gold=True) or (
-        consults_judge(rule, has_gold=False) and store.scalar("rewards_traces_without_gold", {"datasets": cfg.datasets}) > 0
+        consults_judge(rule, has_gold=False) and store.scalar("rewards/traces_without_gold", {"datasets": cfg.datasets}) > 0
     )
     judge = resolve_judge(store, judge_id or cfg.judge_id, rubric_version or cfg.rubric_version, required=needs_judge)
     chosen_judge = judge.judge_id if judge else None
@@ -128,51 +128,31 @@ def compute_rewards(store: Store, cfg: RewardsConfig, *, judge_id: str | None = 
         "config_hash": config_hash,
         "computed_at": now,
     }
-    cur = store.cursor()
-    try:
-        cur.execute("BEGIN TRANSACTION")
-        try:
-            cur.execute(load_sql("rewards_delete_set"), {"reward_set_id": set_id})
-            cur.register("incoming", _decision_arrow(rule))
-            cur.execute(load_sql("rewards_compute"), params)
-            cur.unregister("incoming")
-            n_traces, n_scored, n_unscorable, n_dropped = cur.execute(load_sql("rewards_set_counts"), {"reward_set_id": set_id}).fetchall()[0]
-            cur.execute(
-                load_sql("rewards_upsert_set"),
-                {
-                    "reward_set_id": set_id,
-                    "rule": json.dumps(rule.model_dump(mode="json"), sort_keys=True),
-                    "config_hash": config_hash,
-                    "judge_id": chosen_judge,
-                    "rubric_version": judge.rubric_version if judge else None,
-                    "judge_kind": judge.judge_kind if judge else None,
-                    "datasets": cfg.datasets,
-                    "n_traces": n_traces,
-                    "n_scored": n_scored,
-                    "n_unscorable": n_unscorable,
-                    "n_dropped": n_dropped,
-                    "computed_at": now,
-                },
-            )
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
-    finally:
-        cur.close()
-    by_reason = [
-        {"status": s, "source": src, "reason": r, "n": int(n), "mean_reward": m}
-        for s, src, r, n, m in store.execute("rewards_by_source", {"reward_set_id": set_id})
-    ]
+    with store.transaction() as tx:
+        tx.execute("rewards/delete_set", {"reward_set_id": set_id})
+        tx.execute("rewards/compute", params, incoming=_decision_arrow(rule))
+        counts = tx.records("rewards/set_counts", {"reward_set_id": set_id})[0]
+        tx.execute(
+            "rewards/upsert_set",
+            {
+                "reward_set_id": set_id,
+                "rule": json.dumps(rule.model_dump(mode="json"), sort_keys=True),
+                "config_hash": config_hash,
+                "judge_id": chosen_judge,
+                "rubric_version": judge.rubric_version if judge else None,
+                "judge_kind": judge.judge_kind if judge else None,
+                "datasets": cfg.datasets,
+                **counts,
+                "computed_at": now,
+            },
+        )
+    by_reason = store.records("rewards/by_source", {"reward_set_id": set_id})
     report = RewardSetReport(
         reward_set_id=set_id,
         config_hash=config_hash,
         judge_id=chosen_judge,
         rubric_version=judge.rubric_version if judge else None,
-        n_traces=int(n_traces),
-        n_scored=int(n_scored),
-        n_unscorable=int(n_unscorable),
-        n_dropped=int(n_dropped),
+        **{k: int(v) for k, v in counts.items()},
         by_reason=by_reason,
         seconds=round(time.perf_counter() - t0, 3),
     )

@@ -52,7 +52,7 @@ def score_rules(store: "Store", eval_ids: Sequence[str], verifier_id: str | None
     """Rules only, scored against the held-out gold labels. Traces without a gold answer abstain."""
     from rubricate.judge.stage import query_with_ids
 
-    rows = query_with_ids(store, "experiment_rule_rows", list(eval_ids), {"verifier_id": verifier_id}).to_dicts()
+    rows = query_with_ids(store, "rewards/experiment_rule_rows", list(eval_ids), {"verifier_id": verifier_id}).to_dicts()
     scored = [
         Scored(not r["label_correct"], r["label_first_error_step"], rule_verdict_as_judgement(r["verdict"] if r["has_gold"] else None), None)
         for r in rows
@@ -66,7 +66,7 @@ def score_rewards(store: "Store", reward_set_id: str, eval_ids: Sequence[str], t
     """A reward set thresholded at `threshold`, scored against the held-out gold labels."""
     from rubricate.judge.stage import query_with_ids
 
-    rows = query_with_ids(store, "experiment_reward_rows", list(eval_ids), {"reward_set_id": reward_set_id}).to_dicts()
+    rows = query_with_ids(store, "rewards/experiment_reward_rows", list(eval_ids), {"reward_set_id": reward_set_id}).to_dicts()
     scored = [
         Scored(not r["label_correct"], r["label_first_error_step"], reward_as_judgement(r["reward"], r["status"], threshold), r["judge_first_error_step"])
         for r in rows

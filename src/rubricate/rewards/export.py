@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, BinaryIO, Iterator
 
 from rubricate.rewards.config import ExportConfig
 from rubricate.rewards.errors import ExportError
-from rubricate.store.db import Store, load_sql
+from rubricate.store.db import OutOfMemory, Store
+from rubricate.store.sqlfiles import load_sql
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MANIFEST_FORMAT = "rubricate-reward-export/1"
-SELECT_QUERY = "rewards_export_rows"
+SELECT_QUERY = "rewards/export_rows"
 MAX_VALUE_COUNTS = 100  # reward values listed one by one in the manifest; past that only moments are kept
 # Parquet columns with few distinct values (dictionary-encoded); every other column is plain-encoded.
 DICTIONARY_COLUMNS = [
@@ -400,18 +401,13 @@ def export_rewards(
 
     cfg = cfg or ExportConfig()
     t0 = time.perf_counter()
-    found = store.execute("reward_set_by_id", {"reward_set_id": reward_set_id})
+    found = store.records("rewards/reward_set_by_id", {"reward_set_id": reward_set_id})
     if not found:
         raise ExportError(
             f"no reward set '{reward_set_id}' in the store {store.path}; compute rewards first "
             "(the export_rewards flow does both) or pass an existing reward set id"
         )
-    set_row = dict(
-        zip(
-            ("reward_set_id", "rule", "config_hash", "judge_id", "rubric_version", "judge_kind", "datasets", "n_traces", "n_scored", "n_unscorable", "n_dropped"),
-            found[0],
-        )
-    )
+    set_row = found[0]
     if not cfg.formats:
         raise ExportError("export.formats is empty; list at least one of verl, trl, openrlhf")
     params = {"reward_set_id": reward_set_id, "include_unscorable": cfg.include_unscorable, "datasets": sorted(datasets) if datasets else None}
@@ -419,35 +415,31 @@ def export_rewards(
     outputs: _Outputs | None = None  # opened on the first row: an empty selection writes no file at all
     stats = _Stats()
     written = 0
-    cur = store.cursor()
-    previous_limit = cur.execute(load_sql("duckdb_memory_limit_get")).fetchall()[0][0]
-    ok = False
-    try:
-        cur.execute(load_sql("duckdb_memory_limit_set"), {"limit": cfg.memory_limit})
-        # `sql(...).to_arrow_reader` streams; `execute(...).to_arrow_reader` copies the whole result first.
-        reader = cur.sql(load_sql(SELECT_QUERY), params=params).to_arrow_reader(cfg.row_group_rows)
-        schema = rows_schema()
-        for chunk in _rechunk(iter(reader), cfg.row_group_rows):
-            chunk = chunk.cast(schema)
-            if outputs is None:
-                out.mkdir(parents=True, exist_ok=True)
-                outputs = _Outputs(out, cfg)
-            outputs.write(chunk, written)
-            stats.add(chunk)
-            written += chunk.num_rows
-        ok = True
-    except Exception as exc:
-        if type(exc).__name__ == "OutOfMemoryException":  # duckdb's, without importing duckdb here
+    with store.session() as db:  # one cursor: the memory limit holds for the scan, and is restored after
+        previous_limit = db.scalar("store/memory_limit_get")
+        ok = False
+        try:
+            db.execute("store/memory_limit_set", {"limit": cfg.memory_limit})
+            reader = db.arrow_reader(SELECT_QUERY, params, cfg.row_group_rows)
+            schema = rows_schema()
+            for chunk in _rechunk(iter(reader), cfg.row_group_rows):
+                chunk = chunk.cast(schema)
+                if outputs is None:
+                    out.mkdir(parents=True, exist_ok=True)
+                    outputs = _Outputs(out, cfg)
+                outputs.write(chunk, written)
+                stats.add(chunk)
+                written += chunk.num_rows
+            ok = True
+        except OutOfMemory as exc:
             raise ExportError(
                 f"DuckDB ran out of memory under export.memory_limit={cfg.memory_limit}: {exc}. "
                 "Raise export.memory_limit (the ordered scan spills to disk past it, but joins need some room)."
             ) from exc
-        raise
-    finally:
-        if outputs is not None:
-            outputs.close(success=ok)
-        cur.execute(load_sql("duckdb_memory_limit_set"), {"limit": _restorable(previous_limit)})
-        cur.close()
+        finally:
+            if outputs is not None:
+                outputs.close(success=ok)
+            db.execute("store/memory_limit_set", {"limit": _restorable(previous_limit)})
     if outputs is None:
         raise ExportError(
             f"the export selects no rows: reward set '{reward_set_id}' has {set_row['n_scored']} scored, "

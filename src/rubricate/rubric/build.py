@@ -28,7 +28,6 @@ from rubricate.rubric.hierarchy import group_categories, merge_near_duplicates
 from rubricate.rubric.lineage import match_items, new_item_id
 from rubricate.rubric.model import Rubric
 from rubricate.rubric.naming import ItemText, category_names, llm_names, offline_names
-from rubricate.rubric.storeio import frame_with
 from rubricate.rubric.versions import VersionRecord, item_centroids, latest_version, version_items, write_version
 from rubricate.store.db import Store, utcnow
 
@@ -63,7 +62,7 @@ def build_params(rcfg: RubricConfig) -> dict[str, Any]:
 
 
 def _status_counts(store: Store, did: str, rcfg: RubricConfig, trace_ids: Sequence[str] | None) -> dict[str, int]:
-    rows = store.execute("rubric_description_counts", {"describer_id": did, **scope_params(rcfg, trace_ids)})
+    rows = store.execute("rubric/description_counts", {"describer_id": did, **scope_params(rcfg, trace_ids)})
     return {str(s): int(n) for s, n in rows}
 
 
@@ -105,11 +104,11 @@ def build_rubric_version(
     did = describer_id(rcfg, llm)
     model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
     query = {"describer_id": did, "model_id": model_id, **scope_params(rcfg, trace_ids)}
-    frame = store.frame("rubric_build_input", query)
+    frame = store.frame("rubric/build_input", query)
     if frame.filter(pl.col("embedding").is_null()).height:  # build called without the embed stage: embed now
         embedder = embedder or Embedder(rcfg.embedder)
         embed_missing(store, embedder, frame.filter(pl.col("embedding").is_null()).select("text_hash", pl.col("description").alias("text")))
-        frame = store.frame("rubric_build_input", query)
+        frame = store.frame("rubric/build_input", query)
     counts = _status_counts(store, did, rcfg, trace_ids)
     n_failed = counts.get("error", 0)
     params = build_params(rcfg)
@@ -122,7 +121,7 @@ def build_rubric_version(
             n_descriptions=frame.height, n_items=newest["n_items"], seconds=round(time.perf_counter() - t0, 3),
         )
     reference = latest_version(store, name, with_items=True)  # ids persist from the newest version that has items
-    seq = int(store.scalar("rubric_next_seq", {"rubric_name": name}))
+    seq = int(store.scalar("rubric/next_seq", {"rubric_name": name}))
     version_id = f"{name}-v{seq}-{build_key[:8]}"
 
     x = to_matrix(frame["embedding"]) if frame.height else np.zeros((0, 0), dtype=np.float32)
@@ -182,7 +181,7 @@ def _count_new(store: Store, frame: pl.DataFrame, reference: dict[str, Any] | No
     """Traces in this build that the reference version was not built from."""
     if reference is None or frame.is_empty():
         return frame.height
-    counted = frame_with(store, "rubric_count_new_members", frame.select("trace_id"), {"version_id": reference["version_id"]})
+    counted = store.frame("rubric/count_new_members", {"version_id": reference["version_id"]}, incoming=frame.select("trace_id"))
     return int(counted["n"][0])
 
 

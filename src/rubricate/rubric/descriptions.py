@@ -27,7 +27,6 @@ from rubricate.ids import content_hash, text_hash
 from rubricate.llm.base import LLMBackend, LLMConfig
 from rubricate.rubric.config import RubricConfig
 from rubricate.rubric.generalize import MASKING_VERSION, generalize
-from rubricate.rubric.storeio import frame_with
 from rubricate.store.db import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -154,7 +153,7 @@ def describe_new_traces(
     did = describer_id(rcfg, llm)
     report = DescribeReport(describer_id=did, source=rcfg.source, errors=[])
     params = {"describer_id": did, "max_attempts": rcfg.llm_max_attempts, **scope_params(rcfg, trace_ids)}
-    candidates = store.frame("rubric_traces_to_describe", params)
+    candidates = store.frame("rubric/traces_to_describe", params)
     report.n_candidates = candidates.height
     if candidates.is_empty():
         report.seconds = round(time.perf_counter() - t0, 3)
@@ -165,7 +164,7 @@ def describe_new_traces(
         backend = get_backend(llm, store=store)
     chunk = CHUNK_LLM if rcfg.source == "llm" else CHUNK_DATASET
     for start in range(0, candidates.height, chunk):
-        traces = frame_with(store, "rubric_traces_for_description", candidates.slice(start, chunk)).to_dicts()
+        traces = store.frame("rubric/traces_for_description", incoming=candidates.slice(start, chunk)).to_dicts()
         now = utcnow()
         if rcfg.source == "llm":
             from rubricate.rubric.llm_describe import describe_with_llm
@@ -173,7 +172,7 @@ def describe_new_traces(
             rows = describe_with_llm(traces, did, rcfg, backend, now)  # type: ignore[arg-type]
         else:
             rows = [describe_from_dataset(t, did, rcfg, now) for t in traces]
-        store.insert_frame("rubric_upsert_descriptions", pl.DataFrame(rows, schema=DESCRIPTION_SCHEMA))
+        store.insert_frame("rubric/upsert_descriptions", pl.DataFrame(rows, schema=DESCRIPTION_SCHEMA))
         for row in rows:
             status = row["status"]
             report.n_ok += status == "ok"

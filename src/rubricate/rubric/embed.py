@@ -21,7 +21,6 @@ import polars as pl
 from rubricate.errors import RubricateError
 from rubricate.ids import text_hash
 from rubricate.rubric.config import EmbedderConfig, RubricConfig
-from rubricate.rubric.storeio import frame_with
 from rubricate.store.db import Store, utcnow
 
 if TYPE_CHECKING:
@@ -123,7 +122,7 @@ def embed_missing(
     report = EmbedReport(model_id=embedder.model_id, n_texts=texts.height)
     if texts.is_empty():
         return report
-    missing = frame_with(store, "rubric_missing_embeddings", texts.select("text_hash"), {"model_id": embedder.model_id})
+    missing = store.frame("rubric/missing_embeddings", {"model_id": embedder.model_id}, incoming=texts.select("text_hash"))
     todo = texts.join(missing, on="text_hash", how="semi").unique("text_hash", keep="first", maintain_order=True)
     for start in range(0, todo.height, INSERT_CHUNK):
         chunk = todo.slice(start, INSERT_CHUNK)
@@ -138,7 +137,7 @@ def embed_missing(
                 "created_at": [utcnow()] * chunk.height,
             }
         )
-        store.insert_frame("rubric_insert_embeddings", frame)
+        store.insert_frame("rubric/insert_embeddings", frame)
         report.n_new += chunk.height
         if progress:
             progress(report)
@@ -161,7 +160,7 @@ def embed_texts_cached(store: Store, embedder: Embedder, texts: Sequence[str]) -
     frame = pl.DataFrame({"text_hash": [text_hash(t) for t in texts], "text": list(texts)})
     report = embed_missing(store, embedder, frame)
     keyed = frame.with_row_index("position").select("position", "text_hash")
-    found = frame_with(store, "rubric_embeddings_for", keyed, {"model_id": embedder.model_id})
+    found = store.frame("rubric/embeddings_for", {"model_id": embedder.model_id}, incoming=keyed)
     return to_matrix(found["embedding"]), report
 
 
@@ -181,7 +180,7 @@ def embed_new_descriptions(
     from rubricate.rubric.descriptions import scope_params
 
     model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
-    todo = store.frame("rubric_texts_to_embed", {"describer_id": describer, "model_id": model_id, **scope_params(rcfg, trace_ids)})
+    todo = store.frame("rubric/texts_to_embed", {"describer_id": describer, "model_id": model_id, **scope_params(rcfg, trace_ids)})
     if todo.is_empty():
         return EmbedReport(model_id=model_id)
     return embed_missing(store, embedder or Embedder(rcfg.embedder), todo, progress)

@@ -28,7 +28,7 @@ class ReportFiles:
 
 
 def _changes(store: Store, version_id: str) -> list[dict[str, Any]]:
-    return store.frame("rubric_changes_of_version", {"version_id": version_id}).to_dicts()
+    return store.frame("rubric/changes_of_version", {"version_id": version_id}).to_dicts()
 
 
 def diff_lines(changes: list[dict[str, Any]], names: dict[str, str], parent: str | None) -> list[str]:
@@ -127,7 +127,7 @@ def write_report(store: Store, version_id: str, out_dir: str | Path) -> ReportFi
     parent_items = version_items(store, row["parent_version_id"]) if row["parent_version_id"] else pl.DataFrame()
     parent_names = dict(zip(parent_items["item_id"], parent_items["name"])) if not parent_items.is_empty() else {}
     markdown = rubric_markdown(row, items, changes, parent_names)
-    members = store.frame("rubric_members_of_version", {"version_id": vid})
+    members = store.frame("rubric/members_of_version", {"version_id": vid})
     files = {"rubric.md": out / "rubric.md", "version.json": out / "version.json"}
     files["rubric.md"].write_text(markdown, encoding="utf-8")
     version_info = dict(row)

@@ -18,7 +18,6 @@ import polars as pl
 from rubricate.errors import RubricateError
 from rubricate.rubric.lineage import Change
 from rubricate.rubric.model import Rubric, RubricItem
-from rubricate.rubric.storeio import transaction
 from rubricate.store.db import Store
 
 ITEM_SCHEMA: dict[str, Any] = {
@@ -75,11 +74,11 @@ def write_version(store: Store, record: VersionRecord) -> None:
         [{"version_id": vid, "change": c.change, "item_id": c.item_id, "related": c.related, "similarity": c.similarity} for c in record.changes],
         schema=CHANGE_SCHEMA,
     )
-    with transaction(store) as tx:
-        tx.execute("rubric_insert_version", record.row)
-        tx.insert_frame("rubric_insert_items", items)
-        tx.insert_frame("rubric_insert_members", members)
-        tx.insert_frame("rubric_insert_changes", changes)
+    with store.transaction() as tx:
+        tx.execute("rubric/insert_version", record.row)
+        tx.insert_frame("rubric/insert_items", items)
+        tx.insert_frame("rubric/insert_members", members)
+        tx.insert_frame("rubric/insert_changes", changes)
 
 
 def _one(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any] | None:
@@ -88,20 +87,20 @@ def _one(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any] | No
 
 
 def latest_version(store: Store, rubric_name: str, *, with_items: bool = False) -> dict[str, Any] | None:
-    return _one(store, "rubric_latest_version", {"rubric_name": rubric_name, "with_items": with_items})
+    return _one(store, "rubric/latest_version", {"rubric_name": rubric_name, "with_items": with_items})
 
 
 def rubric_names(store: Store) -> list[str]:
     """The rubrics (one lineage each: a dataset or domain scope, or an explicit `rubric.name`) that have items."""
-    return [r["rubric_name"] for r in store.frame("rubric_names_with_items", {}).to_dicts()]
+    return [r["rubric_name"] for r in store.frame("rubric/names_with_items", {}).to_dicts()]
 
 
 def version_row(store: Store, version_id: str) -> dict[str, Any] | None:
-    return _one(store, "rubric_version_by_id", {"version_id": version_id})
+    return _one(store, "rubric/version_by_id", {"version_id": version_id})
 
 
 def version_items(store: Store, version_id: str) -> pl.DataFrame:
-    return store.frame("rubric_items_of_version", {"version_id": version_id})
+    return store.frame("rubric/items_of_version", {"version_id": version_id})
 
 
 def item_centroids(items: pl.DataFrame) -> np.ndarray:
@@ -117,7 +116,7 @@ def resolve_version(store: Store, version: str = "latest", name: str | None = No
         if row is None:
             raise RubricNotFound(f"no rubric version '{version}' in {store.path}; list versions with the rubric report or use 'latest'")
         return row
-    row = latest_version(store, name, with_items=True) if name else _one(store, "rubric_latest_version_any", {})
+    row = latest_version(store, name, with_items=True) if name else _one(store, "rubric/latest_version_any", {})
     if row is None:
         scope = f"rubric '{name}'" if name else "any rubric"
         raise RubricNotFound(

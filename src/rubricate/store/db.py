@@ -1,8 +1,12 @@
 """The DuckDB store: one embedded file, numbered idempotent migrations, one SQL statement per file.
 
-SQL lives in ``rubricate/sql/queries/<name>.sql`` and is called by name with bound parameters only
-(``$name`` placeholders and a dict). Frames go in through Arrow: ``insert_frame`` registers the frame
-as the view ``incoming`` for the statement's duration.
+SQL lives in ``sql/queries/<stage>/<name>.sql`` (rubricate.store.sqlfiles) and is called by name with bound
+parameters only (``$name`` placeholders and a dict). A frame goes in through Arrow: passed as ``incoming``,
+it is registered as the view ``incoming`` for the statement's duration.
+
+One API: `Statements` runs named statements on one cursor; the `Store` runs each call on a fresh one, and
+`Store.transaction()` / `Store.session()` hand out one cursor for several calls (all or nothing, or a
+session setting such as a memory limit).
 
 DuckDB 2.0 notes (see ../shared/STACK.md): results are always fully fetched (``fetchall``) and every
 call uses its own cursor, so threads (Prefect's task runner) can share one Store.
@@ -14,33 +18,25 @@ import atexit
 import re
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import polars as pl
 
 from rubricate.errors import StoreError
+from rubricate.store.sqlfiles import load_sql, migration_files
 
-_SQL_ROOT = resources.files("rubricate") / "sql"
+if TYPE_CHECKING:
+    import pyarrow as pa
 
-
-@cache
-def load_sql(name: str) -> str:
-    """Text of ``sql/queries/<name>.sql``."""
-    path = _SQL_ROOT / "queries" / f"{name}.sql"
-    if not path.is_file():
-        raise StoreError(f"no SQL file queries/{name}.sql in the rubricate package; add it or fix the name")
-    return path.read_text(encoding="utf-8")
-
-
-def migration_files() -> list[tuple[str, str]]:
-    """(version, sql) for every migration, in order of their numeric prefix."""
-    entries = [p for p in (_SQL_ROOT / "migrations").iterdir() if p.name.endswith(".sql")]
-    return [(p.name.removesuffix(".sql"), p.read_text(encoding="utf-8")) for p in sorted(entries, key=lambda p: p.name)]
+Params = dict[str, Any] | None
+# DuckDB's out-of-memory error, for callers that turn it into advice (a memory limit to raise) without importing duckdb.
+OutOfMemory = duckdb.OutOfMemoryException
+Incoming = "pl.DataFrame | pa.Table | None"  # a frame the statement reads as the view `incoming`
 
 
 def utcnow() -> datetime:
@@ -89,6 +85,69 @@ def _connect(path: str, read_only: bool, lock_wait_s: float, on_wait: WaitFn | N
             pause = min(pause * 2, 2.0)
 
 
+class Statements:
+    """Named statements from sql/queries on one cursor. `incoming`: a frame the statement reads as the view `incoming`."""
+
+    def __init__(self, cur: duckdb.DuckDBPyConnection) -> None:
+        self._cur = cur
+
+    @contextmanager
+    def _incoming(self, frame: Incoming) -> Iterator[None]:
+        if frame is None:
+            yield
+            return
+        self._cur.register("incoming", frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame)
+        try:
+            yield
+        finally:
+            self._cur.unregister("incoming")
+
+    def sql(self, text: str, params: Params = None) -> list[tuple]:
+        """SQL text that is no named query: the migrations and the store's own bookkeeping only."""
+        self._cur.execute(text, params or {})
+        return self._cur.fetchall() if self._cur.description else []
+
+    def execute(self, name: str, params: Params = None, *, incoming: Incoming = None) -> list[tuple]:
+        """Run the statement; all its rows as tuples (empty for DML)."""
+        with self._incoming(incoming):
+            self._cur.execute(load_sql(name), params or {})
+            return self._cur.fetchall() if self._cur.description else []
+
+    def records(self, name: str, params: Params = None, *, incoming: Incoming = None) -> list[dict[str, Any]]:
+        """Its rows as dicts keyed by the query's own column names."""
+        with self._incoming(incoming):
+            self._cur.execute(load_sql(name), params or {})
+            if not self._cur.description:
+                return []
+            columns = [d[0] for d in self._cur.description]
+            return [dict(zip(columns, row, strict=True)) for row in self._cur.fetchall()]
+
+    def scalar(self, name: str, params: Params = None, *, incoming: Incoming = None) -> Any:
+        """The first column of the first row, or None when there is no row."""
+        rows = self.execute(name, params, incoming=incoming)
+        return rows[0][0] if rows else None
+
+    def frame(self, name: str, params: Params = None, *, incoming: Incoming = None) -> pl.DataFrame:
+        """The query's result as a Polars frame."""
+        with self._incoming(incoming):
+            # A relation (not a DB-API result) gives Polars without an extra Arrow copy in DuckDB 2.0.
+            result = self._cur.sql(load_sql(name), params=params or {}).pl()
+            assert isinstance(result, pl.DataFrame)
+            return result
+
+    def insert_frame(self, name: str, frame: pl.DataFrame, params: Params = None) -> int:
+        """Run a statement that reads the view `incoming` (the frame); the number of rows it changed."""
+        if frame.is_empty():
+            return 0
+        rows = self.execute(name, params, incoming=frame)
+        return int(rows[0][0]) if rows and rows[0] and isinstance(rows[0][0], int) else 0
+
+    def arrow_reader(self, name: str, params: Params = None, batch_size: int = 100_000) -> pa.RecordBatchReader:
+        """Stream the result in Arrow batches (bounded memory; `execute(...).to_arrow_reader` would copy it all first).
+        The reader lives as long as this cursor does."""
+        return self._cur.sql(load_sql(name), params=params or {}).to_arrow_reader(batch_size)
+
+
 class Store:
     """A migrated DuckDB database. Safe to share between threads of one process.
 
@@ -108,97 +167,90 @@ class Store:
 
     # -- connection handling -------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A raw cursor of its own (for ad-hoc SQL in notebooks and benchmarks; the code uses the methods below)."""
         with self._lock:
             return self._con.cursor()
 
     def close(self) -> None:
         self._con.close()
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @contextmanager
+    def session(self) -> Iterator[Statements]:
+        """Several statements on one cursor (session settings such as a memory limit hold across them)."""
+        cur = self.cursor()
+        try:
+            yield Statements(cur)
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Statements]:
+        """Several statements, all or nothing: COMMIT when the block ends, ROLLBACK when it raises."""
+        with self.session() as statements:
+            statements.sql("BEGIN TRANSACTION")
+            try:
+                yield statements
+            except BaseException:
+                statements.sql("ROLLBACK")
+                raise
+            statements.sql("COMMIT")
+
     # -- schema --------------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply the migrations not yet applied; returns their versions."""
-        cur = self.cursor()
-        try:
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
-            )
-            done = {row[0] for row in cur.execute("SELECT version FROM schema_migrations").fetchall()}
-            applied = []
-            for version, sql in migration_files():
-                if version in done:
-                    continue
-                cur.execute("BEGIN TRANSACTION")
-                try:
-                    cur.execute(sql)
-                    cur.execute("INSERT INTO schema_migrations VALUES ($v, $t)", {"v": version, "t": utcnow()})
-                    cur.execute("COMMIT")
-                except Exception as exc:
-                    cur.execute("ROLLBACK")
-                    raise StoreError(f"migration {version} failed on {self.path}: {exc}") from exc
-                applied.append(version)
-            return applied
-        finally:
-            cur.close()
+        with self.session() as s:
+            s.sql("CREATE TABLE IF NOT EXISTS schema_migrations (version VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)")
+            done = {row[0] for row in s.sql("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, sql in migration_files():
+            if version in done:
+                continue
+            try:
+                with self.transaction() as tx:
+                    tx.sql(sql)
+                    tx.sql("INSERT INTO schema_migrations VALUES ($v, $t)", {"v": version, "t": utcnow()})
+            except duckdb.Error as exc:
+                raise StoreError(f"migration {version} failed on {self.path}: {exc}") from exc
+            applied.append(version)
+        return applied
 
-    # -- statements ----------------------------------------------------------------------------
-    def execute(self, name: str, params: dict[str, Any] | None = None) -> list[tuple]:
-        """Run the named statement with bound parameters; returns all rows (empty for DML)."""
-        cur = self.cursor()
-        try:
-            cur.execute(load_sql(name), params or {})
-            return cur.fetchall() if cur.description else []
-        finally:
-            cur.close()
+    # -- one statement each, on a fresh cursor (see Statements) ----------------------------------
+    def execute(self, name: str, params: Params = None, *, incoming: Incoming = None) -> list[tuple]:
+        with self.session() as s:
+            return s.execute(name, params, incoming=incoming)
 
-    def frame(self, name: str, params: dict[str, Any] | None = None) -> pl.DataFrame:
-        """Run the named query and return a Polars frame."""
-        cur = self.cursor()
-        try:
-            # A relation (not a DB-API result) gives Polars without an extra Arrow copy in DuckDB 2.0.
-            return cur.sql(load_sql(name), params=params or {}).pl()
-        finally:
-            cur.close()
+    def records(self, name: str, params: Params = None, *, incoming: Incoming = None) -> list[dict[str, Any]]:
+        with self.session() as s:
+            return s.records(name, params, incoming=incoming)
 
-    def scalar(self, name: str, params: dict[str, Any] | None = None) -> Any:
-        rows = self.execute(name, params)
-        return rows[0][0] if rows else None
+    def scalar(self, name: str, params: Params = None, *, incoming: Incoming = None) -> Any:
+        with self.session() as s:
+            return s.scalar(name, params, incoming=incoming)
 
-    def insert_frame(self, name: str, frame: pl.DataFrame, params: dict[str, Any] | None = None) -> int:
-        """Run a statement that reads the view ``incoming`` (the frame); returns the number of rows changed."""
-        if frame.is_empty():
-            return 0
-        cur = self.cursor()
-        try:
-            cur.register("incoming", frame.to_arrow())
-            rows = cur.execute(load_sql(name), params or {}).fetchall()
-            cur.unregister("incoming")
-            return int(rows[0][0]) if rows and rows[0] and isinstance(rows[0][0], int) else 0
-        finally:
-            cur.close()
+    def frame(self, name: str, params: Params = None, *, incoming: Incoming = None) -> pl.DataFrame:
+        with self.session() as s:
+            return s.frame(name, params, incoming=incoming)
 
-    def iter_batches(self, name: str, params: dict[str, Any] | None = None, batch_size: int = 100_000) -> Iterator[pl.DataFrame]:
+    def insert_frame(self, name: str, frame: pl.DataFrame, params: Params = None) -> int:
+        with self.session() as s:
+            return s.insert_frame(name, frame, params)
+
+    def iter_batches(self, name: str, params: Params = None, batch_size: int = 100_000) -> Iterator[pl.DataFrame]:
         """Stream a query's result in Polars batches (bounded memory)."""
-        cur = self.cursor()
-        try:
-            reader = cur.sql(load_sql(name), params=params or {}).to_arrow_reader(batch_size)
-            for batch in reader:
+        with self.session() as s:
+            for batch in s.arrow_reader(name, params, batch_size):
                 yield pl.from_arrow(batch)  # type: ignore[misc]
-        finally:
-            cur.close()
 
     def table_counts(self, tables: list[str]) -> dict[str, int]:
-        cur = self.cursor()
-        try:
-            known = {r[0] for r in cur.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-            return {t: int(cur.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0]) for t in tables if t in known}
-        finally:
-            cur.close()
+        with self.session() as s:
+            known = {r[0] for r in s.sql("SELECT table_name FROM duckdb_tables()")}
+            return {t: int(s.sql(f'SELECT count(*) FROM "{t}"')[0][0]) for t in tables if t in known}
 
 
 _OPEN: dict[str, Store] = {}

@@ -19,7 +19,6 @@ from rubricate.ids import content_hash
 from rubricate.llm.ask import Outcome, ParseFailure, ask_with_retries, extract_json
 from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
 from rubricate.llm.prompts import fence, load_prompt
-from rubricate.llm.sqlio import query_frame
 from rubricate.store.db import utcnow
 from rubricate.verify.recoverable import worth_asking
 from rubricate.verify.rules import VERIFIER_ID
@@ -107,7 +106,7 @@ def recover_false_negatives(
         return AddonReport(llm_verifier_id=None, skipped="llm.kind is 'none': the rule verdicts stand")
     verifier_id = llm_verifier_id(backend, rules_verifier_id)
     report = AddonReport(llm_verifier_id=verifier_id)
-    rows = query_frame(store, "select_rule_rejections", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": verifier_id}).to_dicts()
+    rows = store.frame("verify/select_rule_rejections", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": verifier_id}).to_dicts()
     rows = [r for r in rows if worth_asking(r["gold_answer"], r["extracted_answer"])]
     for start in range(0, len(rows), batch_size):
         chunk = rows[start : start + batch_size]
@@ -138,7 +137,7 @@ def recover_false_negatives(
             })
         frame = pl.DataFrame(out, schema={"trace_id": pl.Utf8, "verifier_id": pl.Utf8, "extracted_answer": pl.Utf8, "verdict": pl.Utf8,
                                           "reason": pl.Utf8, "decided_by": pl.Utf8, "elapsed_ms": pl.Float64, "created_at": pl.Datetime("us")})
-        store.insert_frame("upsert_llm_answer_verdicts", frame)
+        store.insert_frame("verify/upsert_llm_answer_verdicts", frame)
         if progress:
             progress(report)
     report.seconds = round(time.perf_counter() - t0, 3)
@@ -147,4 +146,4 @@ def recover_false_negatives(
 
 def final_answer_verdicts(store: "Store", llm_verifier: str | None, rules_verifier_id: str = VERIFIER_ID) -> pl.DataFrame:
     """trace_id, verdict, decided_by (rules | llm), rule_verdict, llm_verdict, reason: the verdict that stands."""
-    return query_frame(store, "select_final_answer_verdicts", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": llm_verifier or ""})
+    return store.frame("verify/select_final_answer_verdicts", {"rules_verifier_id": rules_verifier_id, "llm_verifier_id": llm_verifier or ""})

@@ -68,12 +68,12 @@ def verify_traces(
     """
     t0 = time.perf_counter()
     report = VerifyReport(verifier_id=VERIFIER_ID)
-    report.no_gold = int(store.scalar("count_traces_without_gold") or 0)
+    report.no_gold = int(store.scalar("verify/count_traces_without_gold") or 0)
     if not cfg.enabled:
         report.skipped = True
         return report
 
-    batches = store.iter_batches("select_traces_to_verify", {"verifier_id": VERIFIER_ID}, batch_size=cfg.chunk_size)
+    batches = store.iter_batches("verify/select_traces_to_verify", {"verifier_id": VERIFIER_ID}, batch_size=cfg.chunk_size)
     first = next(batches, None)
     if first is None or first.is_empty():
         report.seconds = round(time.perf_counter() - t0, 3)
@@ -133,5 +133,5 @@ def _verify_chunk(store: Store, pool: Any, chunk: pl.DataFrame, report: VerifyRe
         if v.verdict == "error":
             key = v.reason.split(" (")[0][:80]
             report.by_reason[key] = report.by_reason.get(key, 0) + 1
-    store.insert_frame("insert_answer_verdicts", pl.DataFrame(rows, schema=VERDICT_SCHEMA))
+    store.insert_frame("verify/insert_answer_verdicts", pl.DataFrame(rows, schema=VERDICT_SCHEMA))
     report.n_verified += len(rows)

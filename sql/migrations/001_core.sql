@@ -1,10 +1,10 @@
--- Core tables: traces, what ingest rejected, ingest runs, rule-verifier verdicts, pipeline runs.
+-- Core tables: traces, what ingest rejected, ingest runs, rule-verifier verdicts.
 -- Idempotent: every statement can run again on an existing database.
 
 CREATE TABLE IF NOT EXISTS traces (
-    trace_id                  VARCHAR PRIMARY KEY,   -- content hash of (dataset, problem, response, source id)
+    trace_id                  VARCHAR PRIMARY KEY,   -- content hash of (dataset, split, source id, problem, response)
     problem_id                VARCHAR NOT NULL,      -- content hash of the problem text
-    dataset                   VARCHAR NOT NULL,      -- reader or source name: processbench, prmbench, jsonl:<name>, ...
+    dataset                   VARCHAR NOT NULL,      -- the reader's dataset (processbench, prmbench, ...), or the source's name for jsonl, parquet and sql sources
     split                     VARCHAR,               -- subset inside the dataset: gsm8k, math, chemistry, ...
     domain                    VARCHAR,               -- math, physics, chemistry, biology, medicine, code, logic, ...
     source_path               VARCHAR NOT NULL,
@@ -60,15 +60,4 @@ CREATE TABLE IF NOT EXISTS answer_verdicts (
     elapsed_ms       DOUBLE,
     created_at       TIMESTAMP NOT NULL,
     PRIMARY KEY (trace_id, verifier_id)
-);
-
-CREATE TABLE IF NOT EXISTS pipeline_runs (
-    run_id        VARCHAR PRIMARY KEY,
-    flow          VARCHAR NOT NULL,
-    config_hash   VARCHAR NOT NULL,
-    mlflow_run_id VARCHAR,
-    started_at    TIMESTAMP NOT NULL,
-    finished_at   TIMESTAMP,
-    status        VARCHAR NOT NULL,   -- running | completed | failed
-    summary       JSON
 );
