@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -59,10 +60,17 @@ def test_migrations_are_numbered_and_unique():
 
 @pytest.mark.slow
 def test_a_wheel_runs_its_migrations_without_the_checkout(tmp_path: Path):
-    # Build the wheel from the tree (offline: the environment's setuptools, no isolation), unpack it, and
-    # import rubricate from there with the working directory outside the repository.
+    # Build the wheel from a copy of the tree (a build writes build/ and *.egg-info beside the sources; offline:
+    # the environment's setuptools, no isolation), unpack it, and import rubricate from there with the working
+    # directory outside the repository.
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md"):
+        shutil.copy2(REPO / name, tree / name)
+    for folder in ("src", "sql"):
+        shutil.copytree(REPO / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     built = subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path / "dist"), str(tree)],
         capture_output=True, text=True, timeout=300,
     )
     assert built.returncode == 0, built.stderr
