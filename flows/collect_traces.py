@@ -15,15 +15,22 @@ import sys
 from prefect import flow
 from prefect.runtime import flow_run
 
-from rubricate.config import load_config
+from flows.cli import run_flow
+from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
-from tasks.common import start_temporary_server, tracked_flow_run
+from tasks.common import tracked_flow_run
 from tasks.collect import ingest_problems, sample_responses, store_rollouts
 
 
 @flow(name="collect_traces", log_prints=True)
 def collect_traces(config_path: str = "configs/demo.yaml", source: str = "big_math", limit: int | None = None) -> dict:
-    """Ingest the problem set `source`, sample collect.samples_per_problem responses per problem, store them as traces."""
+    """Ingest the problem set `source`, sample collect.samples_per_problem responses per problem, store them as traces.
+
+    Args:
+        config_path: The pipeline config file (YAML): its problem-set source and `collect.policy` model.
+        source: A configured problem-set source (verl reader with `options: {problems_only: true}`).
+        limit: At most this many problems; empty: all of them.
+    """
     cfg = load_config(config_path)
     src = next((s for s in cfg.sources if s.name == source), None)
     if src is None:
@@ -36,30 +43,21 @@ def collect_traces(config_path: str = "configs/demo.yaml", source: str = "big_ma
     with tracked_flow_run(cfg, "collect_traces", tags=tags, extra_params={"collect.source": source, "collect.limit": limit}) as tracker:
         # Each stage's counts are logged as the stage ends, so a run that fails later still shows what finished.
         problems = ingest_problems(cfg, source, limit)
-        tracker.log_metrics({f"problems.{k}": v for k, v in problems.items() if isinstance(v, (int, float))})
+        tracker.log_report("problems", problems)
         sampled = sample_responses(cfg, src.path, limit)
-        tracker.log_metrics({f"sample.{k}": v for k, v in sampled.items() if isinstance(v, (int, float))})
+        tracker.log_report("sample", sampled)
         stored = store_rollouts(cfg, sampled["rollout_path"], f"{source}-rollouts")
-        tracker.log_metrics({f"traces.{k}": v for k, v in stored.items() if isinstance(v, (int, float))})
+        tracker.log_report("traces", stored)
         tracker.log_dict({"problems": problems, "sample": sampled, "traces": stored}, "collect_traces.json")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "problems": problems, "sample": sampled, "traces": stored}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.collect_traces", description=collect_traces.__doc__)
-    parser.add_argument("--config", default="configs/demo.yaml")
-    parser.add_argument("--source", default="big_math", help="a configured problem-set source")
-    parser.add_argument("--limit", type=int, help="at most this many problems")
-    args = parser.parse_args(argv)
-    try:
-        load_config(args.config)
-        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
-        result = collect_traces(config_path=args.config, source=args.source, limit=args.limit)
-    except RubricateError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
     print(json.dumps({k: result[k] for k in ("sample", "traces")}, indent=1, default=str))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_flow(collect_traces, argv, render=_render)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from prefect import flow
@@ -24,7 +23,8 @@ from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.evaluate import judges_markdown
-from tasks.common import start_temporary_server, tracked_flow_run
+from flows.cli import run_flow
+from tasks.common import tracked_flow_run
 from tasks.demo import pick_held_out
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
@@ -34,7 +34,14 @@ JUDGES = ["rubric", "plain"]
 @flow(name="demo_llm", log_prints=True)
 def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 0.8, n_judged: int = 4, seed: int = 0) -> dict:
     """The pipeline with LLM verification; a rubric mined from the labelled part with the LLM; then the rubric
-    judge and the plain judge on `n_judged` held-out traces (half of them wrong), scored against the gold labels."""
+    judge and the plain judge on `n_judged` held-out traces (half of them wrong), scored against the gold labels.
+
+    Args:
+        config_path: A config with an `llm:` section (configs/demo-llm.yaml: the local Qwen 1.5B model).
+        gold_fraction: Labelled share the rubric is mined from (the miner needs ~16 wrong traces).
+        n_judged: Held-out traces each judge judges (half of them wrong).
+        seed: Seed of the split and of the judged sample.
+    """
     cfg = load_config(config_path)
     times: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -123,36 +130,29 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.demo_llm", description=demo_llm.__doc__)
-    parser.add_argument("--config", default="configs/demo-llm.yaml")
-    parser.add_argument("--gold-fraction", type=float, default=0.8, help="labelled share the rubric is mined from (the miner needs ~16 wrong traces)")
-    parser.add_argument("--judged", type=int, default=4, help="held-out traces each judge judges (half of them wrong)")
-    args = parser.parse_args(argv)
-    t0 = time.perf_counter()
-    try:
-        cfg = load_config(args.config)
-        if cfg.llm.kind == "none":
-            raise RubricateError(f"{args.config} configures no LLM (llm.kind: none); the LLM demo needs one (configs/demo-llm.yaml)")
-        if cfg.llm.kind == "llamacpp":  # missing weights: say so (and how to fetch them) before any stage runs
-            from rubricate.llm.local_models import resolve_gguf
+def _preflight(args: argparse.Namespace, cfg: PipelineConfig) -> None:
+    if cfg.llm.kind == "none":
+        raise RubricateError(f"{args.config_path} configures no LLM (llm.kind: none); the LLM demo needs one (configs/demo-llm.yaml)")
+    if cfg.llm.kind == "llamacpp":  # missing weights: say so (and how to fetch them) before any stage runs
+        from rubricate.llm.llamacpp_backend import check_weights
 
-            resolve_gguf(cfg.llm.model or "", cfg.resolved_data_dir(),
-                         models_folder=Path(cfg.llm.local.models_dir) if cfg.llm.local.models_dir else None)
-        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
-        result = demo_llm(config_path=args.config, gold_fraction=args.gold_fraction, n_judged=args.judged)
-    except RubricateError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        check_weights(cfg.llm, cfg.resolved_data_dir())
+    args.started = time.perf_counter()
+
+
+def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
     print()
     print(f"# rubricate LLM demo: model {cfg.llm.model}")
     print("\n".join(_verify_lines(cfg, result["pipeline"]["reports"]) + _judge_lines(cfg, result)))
     print("\n## Time per stage")
     for stage, seconds in result["times"].items():
         print(f"  {stage:<30} {seconds:7.1f}s")
-    print(f"  {'total (with Prefect start-up)':<30} {time.perf_counter() - t0:7.1f}s")
+    print(f"  {'total (with Prefect start-up)':<30} {time.perf_counter() - args.started:7.1f}s")
     print(f"\nMLflow runs: {result['pipeline']['mlflow_run_id']} (pipeline), {result['mlflow_run_id']} (demo_llm); make ui-mlflow")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_flow(demo_llm, argv, render=_render, before=_preflight)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ import sys
 from prefect import flow
 from prefect.runtime import flow_run
 
-from rubricate.config import load_config
-from rubricate.errors import RubricateError
+from flows.cli import run_flow
+from rubricate.config import PipelineConfig, load_config
 from rubricate.rewards.rule import rule_markdown
-from tasks.common import start_temporary_server, tracked_flow_run
+from tasks.common import tracked_flow_run
 from tasks.rewards import compute_reward_set, export_reward_set
 
 
@@ -28,12 +28,20 @@ def export_rewards(
     rubric_version: str | None = None,
     datasets: list[str] | None = None,
 ) -> dict:
-    """Reward set from stored verdicts (rewards.rule), then Parquet/JSONL + manifest; one MLflow run."""
+    """Reward set from stored verdicts (rewards.rule), then Parquet/JSONL + manifest; one MLflow run.
+
+    Args:
+        config_path: The pipeline config file (YAML): its `rewards:` section (rule, export formats).
+        out_dir: Output folder; empty: rewards.export.out_dir, else <data_dir>/exports/<reward set id>.
+        judge_id: Whose judge verdicts count; empty: rewards.judge_id, or the only judge with verdicts.
+        rubric_version: Only a judge that used this rubric version.
+        datasets: Only traces of these datasets; empty: rewards.datasets (default every dataset).
+    """
     cfg = load_config(config_path)
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
     with tracked_flow_run(cfg, "export_rewards", tags=tags) as tracker:
         report = compute_reward_set(cfg, judge_id, rubric_version, datasets)
-        tracker.log_metrics({f"rewards.{k}": v for k, v in report.items() if k.startswith("n_") or k == "seconds"})
+        tracker.log_report("rewards", report, only=[k for k in report if k.startswith("n_") or k == "seconds"])
         tracker.log_dict(report, "rewards/reward_set.json")
         tracker.log_text(rule_markdown(cfg.rewards.rule), "rewards/rule.md")
         target = out_dir or cfg.rewards.export.out_dir or str(cfg.resolved_data_dir() / "exports" / report["reward_set_id"])
@@ -41,30 +49,17 @@ def export_rewards(
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rewards": report, "export": export}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.export_rewards", description=export_rewards.__doc__)
-    parser.add_argument("--config", default="configs/demo.yaml")
-    parser.add_argument("--out", dest="out_dir", help="output folder (default: <data_dir>/exports/<reward set id>)")
-    parser.add_argument("--judge-id", help="whose judge verdicts count (default: rewards.judge_id, or the only judge)")
-    parser.add_argument("--rubric-version")
-    parser.add_argument("--dataset", action="append", dest="datasets", help="only this dataset (repeatable)")
-    args = parser.parse_args(argv)
-    try:
-        load_config(args.config)  # fail fast with a clear message before Prefect starts
-        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
-        result = export_rewards(
-            config_path=args.config, out_dir=args.out_dir, judge_id=args.judge_id, rubric_version=args.rubric_version, datasets=args.datasets
-        )
-    except RubricateError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
     rewards, export = result["rewards"], result["export"]
     print(f"reward set {rewards['reward_set_id']}: {rewards['n_scored']} scored, {rewards['n_unscorable']} unscorable, {rewards['n_dropped']} dropped")
     print(f"exported {export['rows']} rows to {export['out_dir']} (digest {export['digest']})")
     for path in export["files"]:
         print(f"  {path}")
     print(f"  {export['manifest']}")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_flow(export_rewards, argv, render=_render)
 
 
 if __name__ == "__main__":

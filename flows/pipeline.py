@@ -14,22 +14,25 @@ import time
 from prefect import flow
 from prefect.runtime import flow_run
 
-from rubricate.config import load_config
+from flows.cli import run_flow
+from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
-from tasks.common import start_temporary_server, tracked_flow_run
+from tasks.common import tracked_flow_run
 from tasks.ingest import ingest
 from tasks.llm_verify import llm_verify_rejections
 from tasks.report import summarize
 from tasks.verify import verify_answers
 
 
-def _numbers(prefix: str, report: dict) -> dict[str, float]:
-    return {f"{prefix}.{k}": v for k, v in report.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-
-
 @flow(name="pipeline", log_prints=True)
 def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None = None, verify: bool = True) -> dict:
-    """Ingest `sources` (default: all in the config), rule-verify answers, log one MLflow run."""
+    """Ingest the sources, verify final answers (rules, then the LLM for what they reject), log one MLflow run.
+
+    Args:
+        config_path: The pipeline config file (YAML): its sources, verifier and LLM.
+        sources: Only these of the config's sources; empty: all of them.
+        verify: Verify final answers after ingesting (rules, then the LLM on what the rules reject when one is configured).
+    """
     cfg = load_config(config_path)
     names = sources or [s.name for s in cfg.sources]
     unknown = sorted(set(names) - {s.name for s in cfg.sources})
@@ -44,52 +47,53 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
             t0 = time.perf_counter()
             report = ingest(cfg, name)
             reports[f"ingest {name}"] = report
-            tracker.log_metrics({f"ingest.{name}.{k}": report[k] for k in ("n_in", "n_accepted", "n_rejected", "n_duplicates")}
-                                | {f"time.ingest.{name}_s": time.perf_counter() - t0})
+            tracker.log_report(f"ingest.{name}", report, only=("n_in", "n_accepted", "n_rejected", "n_duplicates"))
+            tracker.log_metrics({f"time.ingest.{name}_s": time.perf_counter() - t0})
         if verify and cfg.verify.enabled:
             t0 = time.perf_counter()
             report = verify_answers(cfg)
             reports["verify"] = report
-            tracker.log_metrics(_numbers("verify", report) | {"time.verify_s": time.perf_counter() - t0})
+            tracker.log_report("verify", report)
+            tracker.log_metrics({"time.verify_s": time.perf_counter() - t0})
             if cfg.llm.kind != "none":  # false-negative recovery: the LLM looks only at what the rules rejected
                 t0 = time.perf_counter()
                 report = llm_verify_rejections(cfg)
                 reports["llm verify"] = report
-                tracker.log_metrics(_numbers("llm_verify", report) | {"time.llm_verify_s": time.perf_counter() - t0})
+                tracker.log_report("llm_verify", report)
+                tracker.log_metrics({"time.llm_verify_s": time.perf_counter() - t0})
         markdown = summarize(cfg, tracker, reports)
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "reports": reports, "summary": markdown}
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.pipeline", description=pipeline.__doc__)
-    parser.add_argument("--config", default="configs/demo.yaml")
-    parser.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
+def _dry_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dry-run", action="store_true",
                         help="show what the sources would ingest (first mapped rows, labels, empty fields, warnings); write nothing")
     parser.add_argument("--preview-rows", type=int, default=10_000, help="rows a dry run reads per source (default 10,000)")
-    args = parser.parse_args(argv)
-    try:
-        cfg = load_config(args.config)  # fail fast with a clear message before Prefect starts
-        cfg.check_sources(args.sources)
-        if args.dry_run:
-            from rubricate.ingest.preview import preview_source
 
-            for source in cfg.sources:
-                if not args.sources or source.name in args.sources:
-                    print(preview_source(source, max_rows=args.preview_rows).render(), end="\n\n")
-            return 0
-        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
-        result = pipeline(config_path=args.config, sources=args.sources)
-    except RubricateError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+def _check_or_preview(args: argparse.Namespace, cfg: PipelineConfig) -> int | None:
+    cfg.check_sources(args.sources)  # a missing input fails before Prefect starts
+    if not args.dry_run:
+        return None
+    from rubricate.ingest.preview import preview_source
+
+    for source in cfg.sources:
+        if not args.sources or source.name in args.sources:
+            print(preview_source(source, max_rows=args.preview_rows).render(), end="\n\n")
+    return 0
+
+
+def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
     print()
     print(result["summary"])
     print("Look at what just ran:")
     print(f"  MLflow:  make ui-mlflow   then open http://127.0.0.1:5000  (experiment '{cfg.tracking.experiment}', run {result['mlflow_run_id']})")
     print(f"  Prefect: make ui-prefect  then open http://127.0.0.1:4200/runs  (flow 'pipeline', run {result['flow_run_id']})")
     print(f"  DuckDB:  {cfg.store_path()}")
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_flow(pipeline, argv, render=_render, before=_check_or_preview, extra_options=_dry_run_options)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Refresh the error rubric: describe new wrong traces, embed them, re-cluster, name, store a version, report.
 
-Run locally:  python -m flows.rubric_refresh --config configs/demo.yaml [--domain math] [--force]
+Run locally:  python -m flows.rubric_refresh --config configs/demo.yaml [--domain math] [--force] [--export rubric.json]
 Deployed:     prefect.yaml deployment `rubric_refresh/rubric-refresh` (nightly, cron 03:00 UTC), also runnable from the UI
               with its parameters (scope, clustering, embedder, namer).
 """
@@ -10,38 +10,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from typing import Literal
 
 from prefect import flow
 from prefect.runtime import flow_run
 
-from rubricate.config import PipelineConfig, load_config
-from rubricate.errors import RubricateError
-from rubricate.rubric.config import with_overrides
-from tasks.common import start_temporary_server, tracked_flow_run
+from flows.cli import run_flow
+from rubricate.config import PipelineConfig
+from rubricate.rubric.refresh import check_refresh_inputs, refresh_config
+from tasks.common import tracked_flow_run
 from tasks.rubric import build_rubric, describe_errors, embed_descriptions, report_rubric
-
-
-def refresh_config(
-    config_path: str,
-    *,
-    domain: str | None = None,
-    datasets: list[str] | None = None,
-    source: str | None = None,
-    reduce: str | None = None,
-    min_cluster_size: int | None = None,
-    embedder: str | None = None,
-    namer: str | None = None,
-) -> PipelineConfig:
-    """The config file with the run's parameters applied to its `rubric:` section."""
-    cfg = load_config(config_path)
-    rubric = with_overrides(
-        cfg.rubric,
-        domain=domain, datasets=datasets, source=source, **{
-            "cluster.reduce": reduce, "cluster.min_cluster_size": min_cluster_size,
-            "embedder.model": embedder, "naming.namer": namer,
-        },
-    )
-    return cfg.model_copy(update={"rubric": rubric})
 
 
 @flow(name="rubric_refresh", log_prints=True)
@@ -49,18 +27,25 @@ def rubric_refresh(
     config_path: str = "configs/demo.yaml",
     domain: str | None = None,
     datasets: list[str] | None = None,
-    source: str | None = None,
-    reduce: str | None = None,
+    source: Literal["dataset", "llm"] | None = None,
+    reduce: Literal["umap", "pca", "none"] | None = None,
     min_cluster_size: int | None = None,
     embedder: str | None = None,
-    namer: str | None = None,
+    namer: Literal["offline", "llm"] | None = None,
     force: bool = False,
 ) -> dict:
     """Build a new rubric version from the wrong traces in scope (only new traces are described and embedded).
 
-    Parameters left empty keep the config file's `rubric:` values. source: dataset | llm; reduce: umap | pca |
-    none; embedder: a sentence-transformers name or local folder; namer: offline | llm; force: build a version
-    even when nothing changed.
+    Args:
+        config_path: The pipeline config file (YAML). Parameters left empty keep its `rubric:` values.
+        domain: Only wrong traces of this domain (math, physics, ...); empty: every domain.
+        datasets: Only wrong traces of these datasets; empty: every dataset.
+        source: Where error descriptions come from: the dataset's own error text, or the LLM describer.
+        reduce: Dimension reduction before clustering.
+        min_cluster_size: The smallest cluster that becomes a rubric item.
+        embedder: A sentence-transformers model name or local folder; empty: the packaged all-MiniLM-L6-v2.
+        namer: How items are named: offline (keywords) or by the LLM.
+        force: Build a version even when nothing changed since the last one.
     """
     cfg = refresh_config(
         config_path, domain=domain, datasets=datasets, source=source, reduce=reduce,
@@ -69,23 +54,21 @@ def rubric_refresh(
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "rubric": cfg.rubric.rubric_name()}
     with tracked_flow_run(cfg, "rubric_refresh", tags=tags) as tracker:
         # Each stage's figures are logged as the stage ends, so a run that fails later still shows what finished.
-        if cfg.rubric.embedder.model:  # a model path that does not exist fails here, before any work
-            from rubricate.rubric.embed import Embedder
-
-            Embedder(cfg.rubric.embedder)
+        check_refresh_inputs(cfg)
         t0 = time.perf_counter()
         described = describe_errors(cfg)
-        tracker.log_metrics({f"describe.{k}": described[k] for k in ("n_candidates", "n_ok", "n_error", "n_skipped")}
-                            | {"time.describe_s": time.perf_counter() - t0})
+        tracker.log_report("describe", described, only=("n_candidates", "n_ok", "n_error", "n_skipped"))
+        tracker.log_metrics({"time.describe_s": time.perf_counter() - t0})
         t0 = time.perf_counter()
         embedded = embed_descriptions(cfg, described["describer_id"])
-        tracker.log_metrics({"embed.n_texts": embedded["n_texts"], "embed.n_new": embedded["n_new"], "time.embed_s": time.perf_counter() - t0})
+        tracker.log_report("embed", embedded, only=("n_texts", "n_new"))
+        tracker.log_metrics({"time.embed_s": time.perf_counter() - t0})
         t0 = time.perf_counter()
         built = build_rubric(cfg, force)
         tracker.set_tags({"rubric.version_id": built["version_id"], "rubric.status": built["status"]})
-        metrics = {f"rubric.{k}": v for k, v in built.items() if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seconds"}
-        metrics |= {f"rubric.changes.{k}": v for k, v in (built["changes"] or {}).items()}
-        tracker.log_metrics(metrics | {"time.build_s": time.perf_counter() - t0})
+        tracker.log_report("rubric", {k: v for k, v in built.items() if k != "seconds"})
+        tracker.log_report("rubric.changes", built["changes"] or {})
+        tracker.log_metrics({"time.build_s": time.perf_counter() - t0})
         markdown = report_rubric(cfg, tracker, built["version_id"])
         return {
             "mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "describe": described,
@@ -93,29 +76,16 @@ def rubric_refresh(
         }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m flows.rubric_refresh", description=rubric_refresh.__doc__)
-    parser.add_argument("--config", default="configs/demo.yaml")
-    parser.add_argument("--domain")
-    parser.add_argument("--dataset", action="append", dest="datasets", help="only traces of this dataset (repeatable)")
-    parser.add_argument("--source", choices=["dataset", "llm"])
-    parser.add_argument("--reduce", choices=["umap", "pca", "none"])
-    parser.add_argument("--min-cluster-size", type=int)
-    parser.add_argument("--embedder")
-    parser.add_argument("--namer", choices=["offline", "llm"])
-    parser.add_argument("--force", action="store_true")
+def _export_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", metavar="PATH", help="also write the resulting rubric as JSON (the Rubric model)")
-    args = parser.parse_args(argv)
-    try:
-        refresh_config(args.config, domain=args.domain, datasets=args.datasets)  # fail fast before Prefect starts
-        start_temporary_server()  # before the flow: one server start at a time on a fresh PREFECT_HOME
-        result = rubric_refresh(
-            config_path=args.config, domain=args.domain, datasets=args.datasets, source=args.source, reduce=args.reduce,
-            min_cluster_size=args.min_cluster_size, embedder=args.embedder, namer=args.namer, force=args.force,
-        )
-    except RubricateError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+
+
+def _check(args: argparse.Namespace, cfg: PipelineConfig) -> None:
+    overrides = ("domain", "datasets", "source", "reduce", "min_cluster_size", "embedder", "namer")
+    refresh_config(args.config_path, **{k: getattr(args, k) for k in overrides})  # a bad override fails before Prefect starts
+
+
+def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> int:
     print()
     print(result["report"])
     print(f"MLflow run {result['mlflow_run_id']}; Prefect flow run {result['flow_run_id']}")
@@ -126,9 +96,13 @@ def main(argv: list[str] | None = None) -> int:
         from rubricate.rubric.versions import export_rubric
         from rubricate.store import open_store
 
-        store = open_store(refresh_config(args.config).store_path())
+        store = open_store(cfg.store_path())
         print(f"rubric written to {export_rubric(store, args.export, version=result['build']['version_id'])}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_flow(rubric_refresh, argv, render=_render, before=_check, extra_options=_export_option)
 
 
 if __name__ == "__main__":

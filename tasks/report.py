@@ -5,7 +5,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from rubricate.config import PipelineConfig
-from rubricate.summary import dataset_summary, to_markdown
+from rubricate.summary import dataset_summary, pipeline_markdown
 from rubricate.tracking import RunTracker
 from rubricate.verify.rules import VERIFIER_ID
 from tasks.common import store_for
@@ -15,11 +15,7 @@ from tasks.common import store_for
 def summarize(cfg: PipelineConfig, tracker: RunTracker, stage_reports: dict) -> str:
     """Build the per-dataset summary, log it to MLflow and show it as a Prefect artifact. Returns Markdown."""
     frame = dataset_summary(store_for(cfg), VERIFIER_ID)
-    table = to_markdown(frame)
-    lines = ["# rubricate pipeline summary", "", table, "## Stages", ""]
-    for stage, report in stage_reports.items():
-        lines.append(f"- **{stage}**: " + ", ".join(f"{k}={v}" for k, v in report.items() if not isinstance(v, (dict, list))))
-    markdown = "\n".join(lines) + "\n"
+    markdown = pipeline_markdown(frame, stage_reports)
     tracker.log_text(markdown, "summary.md")
     tracker.log_dict({"datasets": frame.to_dicts(), "stages": stage_reports}, "summary.json")
     create_markdown_artifact(markdown=markdown, key="pipeline-summary", description="Traces and rule-verifier outcomes per dataset")

@@ -8,7 +8,7 @@ from prefect.cache_policies import NO_CACHE
 
 from rubricate.config import PipelineConfig
 from rubricate.rewards.compute import compute_rewards
-from rubricate.rewards.experiment import score_rewards, score_rules
+from rubricate.rewards.experiment import experiment_rewards_config, score_rewards, score_rules
 from rubricate.rewards.export import export_markdown, export_rewards, log_export
 from rubricate.tracking import RunTracker
 from tasks.common import run_logger, store_for
@@ -48,7 +48,7 @@ def export_reward_set(cfg: PipelineConfig, tracker: RunTracker, reward_set_id: s
 def score_rules_held_out(cfg: PipelineConfig, tracker: RunTracker, eval_ids: list[str]) -> dict:
     """Rules only against the hidden gold labels of the held-out traces; metrics logged as rules.*."""
     result = score_rules(store_for(cfg), eval_ids, cfg.rewards.rule.rule_verifier_id)
-    tracker.log_metrics({f"rules.{k}": v for k, v in result["metrics"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    tracker.log_report("rules", result["metrics"])
     tracker.log_dict(result, "experiment/rules.json")
     return result
 
@@ -56,11 +56,9 @@ def score_rules_held_out(cfg: PipelineConfig, tracker: RunTracker, eval_ids: lis
 @task(name="score-reward-held-out", cache_policy=NO_CACHE)
 def score_reward_held_out(cfg: PipelineConfig, tracker: RunTracker, name: str, judge_id: str | None, eval_ids: list[str]) -> dict:
     """The reward (configured rule + process check, with this judge's verdicts; no model calls) against the hidden labels."""
-    rule = cfg.rewards.rule.model_copy(update={"process_check": True})
-    rewards_cfg = cfg.rewards.model_copy(update={"rule": rule, "judge_id": judge_id, "rubric_version": None})
-    report = compute_rewards(store_for(cfg), rewards_cfg)
+    report = compute_rewards(store_for(cfg), experiment_rewards_config(cfg.rewards, judge_id))
     result = score_rewards(store_for(cfg), report.reward_set_id, eval_ids)
     result["reward_set_id"] = report.reward_set_id
-    tracker.log_metrics({f"{name}.{k}": v for k, v in result["metrics"].items() if isinstance(v, (int, float)) and not isinstance(v, bool)})
+    tracker.log_report(name, result["metrics"])
     tracker.log_dict(result, f"experiment/{name}.json")
     return result

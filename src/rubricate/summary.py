@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import polars as pl
 
 from rubricate.store.db import Store
@@ -25,4 +28,12 @@ def to_markdown(frame: pl.DataFrame) -> str:
         return str(v).replace("|", "\\|")
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return "\n".join(lines) + "\n"
+
+
+def pipeline_markdown(frame: pl.DataFrame, stage_reports: Mapping[str, Mapping[str, Any]]) -> str:
+    """The pipeline run's summary: the per-dataset table, then one line per stage with its scalar figures."""
+    lines = ["# rubricate pipeline summary", "", to_markdown(frame), "## Stages", ""]
+    for stage, report in stage_reports.items():
+        lines.append(f"- **{stage}**: " + ", ".join(f"{k}={v}" for k, v in report.items() if not isinstance(v, (dict, list))))
     return "\n".join(lines) + "\n"

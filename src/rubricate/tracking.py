@@ -12,7 +12,8 @@ import logging
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from rubricate.config import PipelineConfig
 from rubricate.secrets import redact
@@ -35,6 +36,17 @@ def flatten(obj: Any, prefix: str = "") -> dict[str, str]:
             out.update(flatten(v, f"{prefix}{name}."))
     else:
         out[prefix.rstrip(".")] = (json.dumps(obj) if not isinstance(obj, str) else obj)[:6000]
+    return out
+
+
+def report_metrics(prefix: str, report: Mapping[str, Any], *, only: Sequence[str] | None = None) -> dict[str, float]:
+    """The numeric values of a report, flattened to `<prefix>.<key>` names (see RunTracker.log_report)."""
+    out: dict[str, float] = {}
+    for key, value in report.items():
+        if only is not None and key not in only:
+            continue
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[f"{prefix}.{key}"] = value
     return out
 
 
@@ -70,6 +82,11 @@ class RunTracker:
         items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
         for i in range(0, len(items), 1000):
             self._client.log_batch(self.run_id, metrics=items[i : i + 1000])  # type: ignore[union-attr]
+
+    def log_report(self, prefix: str, report: Mapping[str, Any], *, only: Sequence[str] | None = None) -> None:
+        """A stage report's numbers as metrics `<prefix>.<key>`; text, flags (bools), lists, nested mappings and
+        None are not metrics and are left out. `only`: just these keys."""
+        self.log_metrics(report_metrics(prefix, report, only=only))
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         if self.enabled:

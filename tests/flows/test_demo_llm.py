@@ -44,7 +44,7 @@ def test_demo_llm_runs_every_llm_stage_with_a_real_model(tmp_path: Path):
     path = tmp_path / "demo-llm-smol.yaml"
     path.write_text(yaml.safe_dump(cfg))
     data = tmp_path / "data"
-    done = subprocess.run([sys.executable, "-m", "flows.demo_llm", "--config", str(path), "--judged", "2"], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "flows.demo_llm", "--config", str(path), "--n-judged", "2"], cwd=REPO,
                           env=demo_env(data), capture_output=True, text=True, timeout=1200)
     out = done.stdout
     assert done.returncode == 0, out[-3000:] + done.stderr[-3000:]

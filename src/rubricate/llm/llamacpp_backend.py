@@ -40,6 +40,11 @@ def default_threads() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
+def check_weights(cfg: LLMConfig, data_dir: Path) -> Path:
+    """The configured model's GGUF file; WeightsError naming the fetch command when it is missing or not the expected file."""
+    return resolve_gguf(cfg.model or "", data_dir, models_folder=Path(cfg.local.models_dir) if cfg.local.models_dir else None)
+
+
 class LlamaCppBackend:
     kind = "llamacpp"
 
@@ -49,7 +54,7 @@ class LlamaCppBackend:
         self.model = cfg.model  # the known name or GGUF path as configured: part of cache keys and judge ids
         local = cfg.local
         data_dir = data_dir or default_data_dir()
-        self.gguf = resolve_gguf(cfg.model, data_dir, models_folder=Path(local.models_dir) if local.models_dir else None)
+        self.gguf = check_weights(cfg, data_dir)
         self.alias = model_alias(cfg.model)
         spec = ServerSpec(
             gguf=self.gguf, alias=self.alias, threads=local.threads or default_threads(), ctx_size=local.ctx_size,

@@ -12,11 +12,14 @@ and the one comparison table that puts every method side by side.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 from rubricate.judge.metrics import Scored, trace_metrics
 
 if TYPE_CHECKING:
+    from rubricate.config import PipelineConfig
+    from rubricate.rewards.config import RewardsConfig
     from rubricate.store import Store
 
 HEADLINE = ("n", "n_scored", "coverage", "sensitivity", "specificity", "balanced_accuracy", "precision")
@@ -104,3 +107,31 @@ def comparison_markdown(results: dict[str, dict[str, Any]], *, n_labelled: int, 
             m = {**m, "coverage": m.get("n_scored", 0) / m["n"]}
         lines.append(f"| {name} | " + " | ".join(cell(m.get(k)) for k in HEADLINE) + " |")
     return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class ExperimentPlan:
+    """Who takes part: offline (llm.kind none) the offline embedding judge stands in for both LLM judges and may run
+    without a rubric; with a model, the plain and the rubric judge, and the reward uses the rubric judge."""
+
+    judges: list[str]
+    reward_judge: str
+    rubric_required: bool
+
+
+def plan_experiment(cfg: PipelineConfig) -> ExperimentPlan:
+    if cfg.llm.kind == "none":
+        return ExperimentPlan(judges=["offline"], reward_judge="offline", rubric_required=False)
+    return ExperimentPlan(judges=["plain", "rubric"], reward_judge="rubric", rubric_required=True)
+
+
+def experiment_rewards_config(rewards: RewardsConfig, judge_id: str | None) -> RewardsConfig:
+    """The configured reward rule with the process check on (the reward row is the rule *plus* the judge), using
+    exactly the evaluated judge's verdicts."""
+    rule = rewards.rule.model_copy(update={"process_check": True})
+    return rewards.model_copy(update={"rule": rule, "judge_id": judge_id, "rubric_version": None})
+
+
+def method_summary(results: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Each method's headline metrics, for the run's comparison.json and the flow's result."""
+    return {name: {k: r["metrics"].get(k) for k in HEADLINE} for name, r in results.items()}
