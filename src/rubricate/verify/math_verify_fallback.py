@@ -11,8 +11,11 @@ import threading
 from fractions import Fraction
 from functools import lru_cache
 
+from rubricate.errors import is_internal_error
 from rubricate.verify.answer_nodes import Comparison
 from rubricate.verify.normalize import normalize_answer
+
+log = logging.getLogger(__name__)
 
 __all__ = ["DEFAULT_MV_TIMEOUT_S", "MathVerifyTimeout", "math_verify_equivalent", "mv_timeout"]
 
@@ -66,7 +69,8 @@ def _mv_parse(text: str, timeout: int | None) -> list:
         return parse(text, parsing_timeout=timeout, raise_on_error=True)  # type: ignore[arg-type]
     except TimeoutException:
         raise MathVerifyTimeout(f"math-verify parse timed out after {timeout}s") from None
-    except Exception:
+    except Exception as exc:  # math-verify (sympy, antlr) failing on an odd answer: no parse, said in the reason
+        log.debug("math-verify could not parse %r: %s: %s", text[:200], type(exc).__name__, exc)
         return []
 
 
@@ -96,6 +100,7 @@ def math_verify_equivalent(gold: str, pred: str, timeout: int | None) -> Compari
     p = _mv_parse(_mv_text(pred), timeout)
     if not g or not p:
         return Comparison(False, "math-verify could not parse " + ("the gold answer" if not g else "the answer"), "math-verify")
+    failed = ""
     for gi in g:
         for pi in p:
             try:
@@ -106,6 +111,11 @@ def math_verify_equivalent(gold: str, pred: str, timeout: int | None) -> Compari
                     return Comparison(True, "math-verify: equivalent", "math-verify")
             except TimeoutException:
                 raise MathVerifyTimeout(f"math-verify verify timed out after {timeout}s") from None
-            except Exception:
-                continue
+            except Exception as exc:
+                if is_internal_error(exc):  # our own guard failed: a bug, not an answer math-verify cannot compare
+                    raise
+                failed = f"{type(exc).__name__}: {exc}"[:120]
+                log.debug("math-verify failed comparing %r with %r: %s", gold[:200], pred[:200], failed)
+    if failed:
+        return Comparison(False, f"math-verify: not equivalent (a comparison failed: {failed})", "math-verify")
     return Comparison(False, "math-verify: not equivalent", "math-verify")

@@ -1,17 +1,22 @@
 """The rule-based verdict for one response: extract its final answer, compare it with the gold answer.
 
 A verdict is data, never an exception: 'correct', 'incorrect', 'no_answer' (nothing that looks like a
-final answer) or 'error' (no gold answer, math-verify timed out, an unexpected failure), each with
-the reason. Only 'incorrect' and 'no_answer' verdicts go on to the LLM verifier (false-negative recovery).
+final answer) or 'error' (no gold answer, math-verify timed out, an input the comparison could not handle),
+each with the reason. A bug of rubricate's own (rubricate.errors.is_internal_error) is an 'error' verdict too,
+so nothing is lost or stuck, but it carries its traceback in `internal_error` and the stage logs and counts it
+apart: it is not the response's fault. Only 'incorrect' and 'no_answer' verdicts go on to the LLM verifier (false-negative recovery).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Literal
 
+from rubricate.errors import is_internal_error
 from rubricate.verify.answer_nodes import Comparison, Seq
 from rubricate.verify.compare import answers_equivalent
 from rubricate.verify.extract import Extraction, extract_final_answer, find_boxed, strip_math_delimiters
@@ -26,6 +31,7 @@ __all__ = ["VERIFIER_ID", "RuleVerdict", "Verdict", "gold_answer_text", "verify_
 VERIFIER_ID = "rules-v2"
 
 Verdict = Literal["correct", "incorrect", "no_answer", "error"]
+log = logging.getLogger(__name__)
 
 # A gold field counts as a worked solution (whose final answer is taken like a response's) when it has an
 # answer phrase, or is longer than this with paragraphs or several sentences.
@@ -41,6 +47,7 @@ class RuleVerdict:
     verdict: Verdict
     reason: str
     elapsed_ms: float
+    internal_error: str | None = None  # the traceback, when the 'error' is a rubricate bug (never stored: logged)
 
 
 def gold_answer_text(gold: str) -> str:
@@ -126,5 +133,10 @@ def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None
         return done(answer, "error", str(exc))
     except RecursionError:
         return done(answer, "error", "answer too deeply nested to compare")
-    except Exception as exc:  # a bad response is data: record what went wrong
-        return done(answer, "error", f"{type(exc).__name__}: {exc}"[:500])
+    except Exception as exc:
+        if is_internal_error(exc):
+            trace = "".join(traceback.format_exception(exc))
+            log.error("rule verifier bug (verdict stored as error, please report it):\n%s", trace)
+            return RuleVerdict(answer, "error", f"internal error (a rubricate bug): {type(exc).__name__}: {exc}"[:500],
+                               round((time.perf_counter() - t0) * 1000, 3), internal_error=trace)
+        return done(answer, "error", f"{type(exc).__name__}: {exc}"[:500])  # a response it cannot handle is data

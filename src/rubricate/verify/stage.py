@@ -45,6 +45,7 @@ class VerifyReport:
     no_gold: int = 0  # traces without a gold answer, left unverified
     timeouts: int = 0  # items cut off by the hard per-item limit (counted in `error` too)
     worker_restarts: int = 0
+    internal_errors: int = 0  # 'error' verdicts caused by a rubricate bug (counted in `error` too; logged with the traceback)
     pass_rate: float | None = None  # correct / verified in this run
     seconds: float = 0.0
     per_second: float = 0.0
@@ -130,7 +131,11 @@ def _verify_chunk(store: Store, pool: Any, chunk: pl.DataFrame, report: VerifyRe
             }
         )
         setattr(report, v.verdict, getattr(report, v.verdict) + 1)
-        if v.verdict == "error":
+        if v.internal_error is not None:
+            if not report.internal_errors:  # the worker logged it too; the run log gets the first in full
+                log.error("verify: a rubricate bug turned a verdict into an error (counted in internal_errors):\n%s", v.internal_error)
+            report.internal_errors += 1
+        elif v.verdict == "error":
             key = v.reason.split(" (")[0][:80]
             report.by_reason[key] = report.by_reason.get(key, 0) + 1
     store.insert_frame("verify/insert_answer_verdicts", pl.DataFrame(rows, schema=VERDICT_SCHEMA))
