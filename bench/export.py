@@ -69,9 +69,9 @@ def child_export(kind: str, db: str, set_id: str, out: str) -> dict:
         res = export_rewards(store, set_id, out, ExportConfig())
         rows = res.rows
     elif kind == "ours-all-formats-pyjson":
-        import rubricate.rewards.export as export_module
+        import rubricate.rewards.export.writer as writer_module
 
-        export_module._write_jsonl = python_jsonl  # the JSONL writer before the native one, for the side-by-side
+        writer_module.write_jsonl = python_jsonl  # the JSONL writer before the native one, for the side-by-side
         res = export_rewards(store, set_id, out, ExportConfig())
         rows = res.rows
     elif kind == "duckdb-native":
