@@ -257,7 +257,9 @@ class TrackingConfig(Strict):
 
 class VerifyConfig(Strict):
     enabled: bool = True
-    workers: int = Field(default=2, ge=1, le=64)
+    # Worker processes of the rule check; None: one per visible core (resolved where the pool starts, so the
+    # config and its hash do not depend on the machine).
+    workers: int | None = Field(default=None, ge=1, le=64)
     timeout_s: float = Field(default=5.0, gt=0)
     chunk_size: int = Field(default=64, ge=1)
 

@@ -8,6 +8,7 @@ what is new, and bumping VERIFIER_ID re-verifies everything. Traces without a go
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
@@ -63,7 +64,7 @@ def verify_traces(
     progress: Callable[[VerifyReport], None] | None = None,
     pool: Any | None = None,
 ) -> VerifyReport:
-    """Verify unverified traces in chunks of `cfg.chunk_size` with `cfg.workers` worker processes.
+    """Verify unverified traces in chunks of `cfg.chunk_size` with `cfg.workers` worker processes (default: one per core).
 
     `pool`: an already started VerifyPool to reuse (the stage starts and stops its own otherwise).
     """
@@ -84,7 +85,8 @@ def verify_traces(
     from rubricate.verify.pool import VerifyPool  # starts processes: only when there is work
 
     own_pool = pool is None
-    active = pool or VerifyPool(cfg.workers, cfg.timeout_s, batch_size=max(1, cfg.chunk_size // (2 * cfg.workers)))
+    workers = cfg.workers or os.cpu_count() or 1
+    active = pool or VerifyPool(workers, cfg.timeout_s, batch_size=max(1, cfg.chunk_size // (2 * workers)))
     timeouts0, restarts0 = active.timeouts, active.restarts
     try:
         if own_pool:
