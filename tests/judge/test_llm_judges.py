@@ -147,6 +147,24 @@ def test_unknown_item_ids_and_bad_steps_are_error_rows(sim_server, rubric):
     assert verdicts[1].attempts == 1 + 2  # one selection, a check and one re-ask
 
 
+def test_an_answer_of_the_wrong_shape_is_re_asked_then_an_error_row_saying_what_was_wrong(sim_server, rubric):
+    """Valid JSON that the answer model rejects (a backend may not enforce the schema) is a parse failure
+    like any other: re-asked judge.max_parse_retries times, then an error row of its pass with the reason."""
+    def script(body, n):
+        if "first pass" in body["messages"][0]["content"]:
+            return Reply(content='{"selected": "arith"}')  # a string, not a list
+        return Reply(content='{"verdict": "incorrect", "first_error_step": true}')  # a boolean, not a step
+
+    sim_server.script = script
+    backend = get_backend(llm_cfg(sim_server))
+    [plain] = PlainJudge(backend, max_parse_retries=1).judge(arithmetic_traces(1))
+    [rubric_v] = RubricJudge(backend, rubric, max_parse_retries=1).judge(arithmetic_traces(1))
+    assert (plain.verdict, plain.error_stage, plain.attempts) == ("error", "judge", 2)
+    assert plain.error.startswith("first_error_step: must be a step number, got True; answer: ")
+    assert (rubric_v.verdict, rubric_v.error_stage, rubric_v.attempts) == ("error", "select", 2)
+    assert rubric_v.error.startswith("selected: Input should be a valid list")
+
+
 def test_thinking_that_contains_a_verdict_is_never_parsed(sim_server):
     def script(body, n):
         return Reply(content=judge_answer(body), reasoning='{"verdict": "correct", "first_error_step": null}')

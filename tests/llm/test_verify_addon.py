@@ -8,7 +8,7 @@ import polars as pl
 
 from rubricate.judge.records import TraceToJudge
 from rubricate.llm.backends import NoneBackend, get_backend
-from rubricate.llm.stub_server import user_text
+from rubricate.llm.stub_server import Reply, user_text
 from rubricate.verify.llm_addon import final_answer_verdicts, recover_false_negatives
 from rubricate.verify.rules import VERIFIER_ID
 from tests.judge.helpers import add_traces, llm_cfg
@@ -66,3 +66,18 @@ def test_offline_the_rule_verdict_stands(store):
     final = final_answer_verdicts(store, None)
     assert final.filter(pl.col("trace_id") == "v2")["verdict"].item() == "incorrect"
     assert set(final["decided_by"]) == {"rules"}
+
+
+def test_an_answer_that_does_not_parse_is_re_asked_then_an_error_and_the_rule_verdict_stands(server, store):
+    _setup(store)
+    server.script = lambda body, n: Reply(content='{"equivalent": "yes", "reason": "same value"}')  # a string, not a boolean
+    report = recover_false_negatives(store, get_backend(llm_cfg(server), store=store), max_parse_retries=1)
+    assert (report.n_asked, report.n_error) == (3, 3) and server.n_requests == 3 * 2
+    final = {r["trace_id"]: r for r in final_answer_verdicts(store, report.llm_verifier_id).to_dicts()}
+    assert (final["v2"]["verdict"], final["v2"]["decided_by"], final["v2"]["llm_verdict"]) == ("incorrect", "rules", "error")
+    cur = store.cursor()
+    try:
+        [(reason,)] = cur.execute("SELECT reason FROM answer_verdicts WHERE trace_id = 'v2' AND decided_by = 'llm'").fetchall()
+    finally:
+        cur.close()
+    assert reason.startswith("llm gave no usable answer after 2 attempt(s): equivalent: Input should be a valid boolean, got 'yes'")

@@ -10,17 +10,10 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from rubricate.ids import content_hash
-from rubricate.judge.parse import (
-    check_schema,
-    parse_check,
-    parse_plain,
-    parse_selection,
-    plain_schema,
-    selection_schema,
-)
+from rubricate.judge.answers import CheckAnswer, PlainAnswer, SelectionAnswer
 from rubricate.judge.records import JudgeVerdict, TraceToJudge
-from rubricate.llm.ask import Outcome, ask_with_retries
-from rubricate.llm.base import LLMBackend, LLMRequest, ProgressFn
+from rubricate.llm.ask import Outcome, ParseFailure, ask_with_retries
+from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse, ProgressFn
 from rubricate.llm.prompts import combined_prompt_id, fence_trace, load_prompt
 from rubricate.rubric.model import Rubric
 
@@ -59,7 +52,7 @@ class PlainJudge(_LLMJudgeBase):
         self.prompt = load_prompt("judge_plain")
         self.prompt_id: str | None = self.prompt.prompt_id
         self.judge_id = content_hash("plain", backend.kind, self.model, self.prompt_id)
-        self._schema = plain_schema()
+        self._schema = PlainAnswer.response_schema()
 
     def _build(self, trace: TraceToJudge, attempt: int) -> LLMRequest:
         fenced = fence_trace(trace.problem, trace.steps)
@@ -68,15 +61,18 @@ class PlainJudge(_LLMJudgeBase):
 
     def judge(self, traces: Sequence[TraceToJudge], progress: ProgressFn | None = None) -> list[JudgeVerdict]:
         outcomes = ask_with_retries(
-            self.backend, traces, self._build, lambda t, r: parse_plain(r.text, len(t.steps)), self.max_parse_retries, progress
+            self.backend, traces, self._build, lambda t, r: PlainAnswer.parse(r.text, n_steps=len(t.steps)), self.max_parse_retries, progress
         )
         verdicts = []
         for trace, o in zip(traces, outcomes):
             if o.value is None:
                 verdicts.append(JudgeVerdict.failed(trace.trace_id, "judge", o.error or "no answer", **_usage(o)))
                 continue
-            verdict, step, explanation = o.value
-            verdicts.append(JudgeVerdict(trace_id=trace.trace_id, verdict=verdict, first_error_step=step, explanation=explanation, **_usage(o)))  # type: ignore[arg-type]
+            answer = o.value
+            verdicts.append(JudgeVerdict(
+                trace_id=trace.trace_id, verdict=answer.verdict, first_error_step=answer.first_error_step,
+                explanation=answer.explanation[:2000], **_usage(o),
+            ))
         return verdicts
 
 
@@ -100,8 +96,8 @@ class RubricJudge(_LLMJudgeBase):
         ids = [i.item_id for i in rubric.items]
         self._ids = set(ids)
         self._rubric_text = render_rubric(rubric)
-        self._select_schema = selection_schema(ids)
-        self._check_schema = check_schema(ids)
+        self._select_schema = SelectionAnswer.response_schema(item_ids=ids)
+        self._check_schema = CheckAnswer.response_schema(item_ids=ids)
 
     def _build_select(self, trace: TraceToJudge, attempt: int) -> LLMRequest:
         fenced = fence_trace(trace.problem, trace.steps)
@@ -114,14 +110,19 @@ class RubricJudge(_LLMJudgeBase):
         messages = self.check_prompt.render(rubric=self._rubric_text, selected=", ".join(selected), nonce=fenced.nonce, trace=fenced.block)
         return self._request(f"{trace.trace_id}:check", messages, self._check_schema, self.check_prompt.prompt_id, attempt)
 
+    def _parse_select(self, trace: TraceToJudge, response: LLMResponse) -> list[str] | ParseFailure:
+        answer = SelectionAnswer.parse(response.text, item_ids=self._ids)
+        return answer if isinstance(answer, ParseFailure) else answer.selected
+
+    def _parse_check(self, subject: tuple[TraceToJudge, list[str]], response: LLMResponse) -> list[dict[str, Any]] | ParseFailure:
+        trace, selected = subject
+        answer = CheckAnswer.parse(response.text, item_ids=self._ids, n_steps=len(trace.steps), selected=selected)
+        return answer if isinstance(answer, ParseFailure) else answer.decisions(selected, trace.steps)
+
     def judge(self, traces: Sequence[TraceToJudge], progress: ProgressFn | None = None) -> list[JudgeVerdict]:
-        selections = ask_with_retries(
-            self.backend, traces, self._build_select, lambda t, r: parse_selection(r.text, self._ids), self.max_parse_retries, progress
-        )
+        selections = ask_with_retries(self.backend, traces, self._build_select, self._parse_select, self.max_parse_retries, progress)
         to_check = [(t, s.value) for t, s in zip(traces, selections) if s.value]
-        checks = ask_with_retries(
-            self.backend, to_check, self._build_check, lambda sub, r: parse_check(r.text, self._ids, sub[0].steps, sub[1]), self.max_parse_retries
-        )
+        checks = ask_with_retries(self.backend, to_check, self._build_check, self._parse_check, self.max_parse_retries)
         check_by_trace = {sub[0].trace_id: c for sub, c in zip(to_check, checks)}
         verdicts = []
         for trace, sel in zip(traces, selections):

@@ -354,8 +354,7 @@ class OnlineReward:
                     if o.value is None:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"
                     else:
-                        equivalent = o.value[0]
-                        verdicts[i] = "correct" if equivalent else "incorrect"
+                        verdicts[i] = "correct" if o.value.equivalent else "incorrect"
             except Exception as exc:  # the batch failed: these samples have no usable LLM verdict
                 for i in part:
                     verdicts[i], details[i] = "error", f"llm verifier batch failed: {type(exc).__name__}: {exc}"[:500]

@@ -7,27 +7,34 @@ an 'error' row with the reason and the raw answer, never a crash.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from rubricate.llm.ask import ParseFailure, ask_with_retries, extract_json
+from pydantic import AfterValidator, BeforeValidator, StrictInt, WithJsonSchema
+
+from rubricate.llm.answers import LLMAnswer, Text, within_trace
+from rubricate.llm.ask import ParseFailure, ask_with_retries
 from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
 from rubricate.llm.prompts import fence_trace, load_prompt
 from rubricate.rubric.config import RubricConfig
 from rubricate.rubric.descriptions import DESCRIBE_PROMPT, description_row, first_sentences
 from rubricate.rubric.generalize import generalize
 
-RESPONSE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "first_error_step": {"type": ["integer", "null"]},
-        "description": {"type": "string"},
-        "keyword": {"type": "string"},
-        "how_to_check": {"type": "string"},
-    },
-    "required": ["first_error_step", "description", "keyword", "how_to_check"],
-    "additionalProperties": False,
-}
 RETRIES_PER_RUN = 1
+
+# Asked for as a string; anything else (left out, a number) reads as not given rather than as a failure.
+_OptionalText = Annotated[
+    str | None, BeforeValidator(lambda v: v.strip() if isinstance(v, str) else None), WithJsonSchema({"type": "string"})
+]
+
+
+class DescribedError(LLMAnswer):
+    """The first error of a wrong trace, described in general terms (context `n_steps`)."""
+
+    # Strictly an integer here (the judges also read "3" and 3.0): the describer never accepted those.
+    first_error_step: Annotated[StrictInt, AfterValidator(within_trace)] | None = None
+    description: Text
+    keyword: _OptionalText = None
+    how_to_check: _OptionalText = None
 
 
 def build_request(trace: dict[str, Any], attempt: int) -> LLMRequest:
@@ -42,33 +49,14 @@ def build_request(trace: dict[str, Any], attempt: int) -> LLMRequest:
     return LLMRequest(
         key=trace["trace_id"],
         messages=messages,
-        response_schema=RESPONSE_SCHEMA,
+        response_schema=DescribedError.response_schema(),
         prompt_id=prompt.prompt_id,
         sample_index=int(trace.get("attempts") or 0) + attempt,  # a retry on a later refresh is a new sample too
     )
 
 
-def parse_answer(trace: dict[str, Any], response: LLMResponse) -> dict[str, Any] | ParseFailure:
-    value = extract_json(response.text)
-    if isinstance(value, ParseFailure):
-        return value
-    description = value.get("description")
-    if not isinstance(description, str) or not description.strip():
-        return ParseFailure(f"answer has no 'description' string: {str(response.text)[:200]!r}")
-    step = value.get("first_error_step")
-    n_steps = len(trace.get("steps") or [])
-    if isinstance(step, bool) or not (step is None or isinstance(step, int)):
-        return ParseFailure(f"'first_error_step' must be an integer or null, got {step!r}")
-    if step is not None and not 0 <= step < n_steps:
-        return ParseFailure(f"'first_error_step' {step} is outside the trace's {n_steps} steps (0-based)")
-    keyword = value.get("keyword")
-    how = value.get("how_to_check")
-    return {
-        "description": description.strip(),
-        "first_error_step": step,
-        "keyword": keyword.strip() if isinstance(keyword, str) else None,
-        "how_to_check": how.strip() if isinstance(how, str) else None,
-    }
+def parse_answer(trace: dict[str, Any], response: LLMResponse) -> DescribedError | ParseFailure:
+    return DescribedError.parse(response.text, n_steps=len(trace.get("steps") or []))
 
 
 def describe_with_llm(
@@ -89,11 +77,11 @@ def describe_with_llm(
             continue
         v = out.value
         # The LLM was asked for a general description; masking numbers and formulas is a cheap safety net.
-        text = first_sentences(generalize(v["description"]) if rcfg.generalize else v["description"], rcfg.max_description_words)
+        text = first_sentences(generalize(v.description) if rcfg.generalize else v.description, rcfg.max_description_words)
         rows.append(
             description_row(
-                trace["trace_id"], did, "llm", now, status="ok", description=text, raw_text=v["description"],
-                keyword=v["keyword"], how_to_check=v["how_to_check"], first_error_step=v["first_error_step"], **common,
+                trace["trace_id"], did, "llm", now, status="ok", description=text, raw_text=v.description,
+                keyword=v.keyword, how_to_check=v.how_to_check, first_error_step=v.first_error_step, **common,
             )
         )
     return rows

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Annotated, Any, Sequence
 
 import numpy as np
+from pydantic import AfterValidator
 
+from rubricate.llm.answers import LLMAnswer, Text
 from rubricate.rubric.cluster import NOISE
 
 MAX_DESCRIPTION_WORDS = 25
@@ -25,6 +27,19 @@ _NOT_KEYWORDS = frozenset(
     "student students solution problem answer question introduced introduces introduce leads leading lead "
     "didn doesn don isn wasn weren aren hasn haven hadn won wouldn couldn shouldn".split()  # n't fragments
 )
+
+
+# Said in one line: the answer's line breaks and runs of spaces become single spaces.
+_OneLine = Annotated[Text, AfterValidator(lambda text: " ".join(text.split()))]
+
+
+class ItemName(LLMAnswer):
+    """The LLM namer's answer for one rubric item."""
+
+    name: _OneLine
+    keyword: _OneLine
+    description: _OneLine
+    how_to_check: _OneLine
 
 
 @dataclass
@@ -170,17 +185,12 @@ def llm_names(
     n_contrast: int,
 ) -> list[ItemText]:
     """LLM names for every item; an item whose answer fails keeps its offline name, marked as such."""
-    from rubricate.llm.ask import ParseFailure, ask_with_retries, extract_json
-    from rubricate.llm.base import LLMRequest, LLMResponse
+    from rubricate.llm.ask import ask_with_retries
+    from rubricate.llm.base import LLMRequest
     from rubricate.llm.prompts import fence, load_prompt
 
     prompt = load_prompt(NAME_PROMPT)
-    schema = {
-        "type": "object",
-        "properties": {k: {"type": "string"} for k in ("name", "keyword", "description", "how_to_check")},
-        "required": ["name", "keyword", "description", "how_to_check"],
-        "additionalProperties": False,
-    }
+    schema = ItemName.response_schema()
 
     def build(item: int, attempt: int) -> LLMRequest:
         fenced = fence(contrast_block(texts, labels, similarity, cents, item, n_central, n_contrast))
@@ -189,16 +199,7 @@ def llm_names(
             response_schema=schema, prompt_id=prompt.prompt_id, sample_index=attempt,
         )
 
-    def parse(item: int, response: LLMResponse) -> dict[str, str] | ParseFailure:
-        value = extract_json(response.text)
-        if isinstance(value, ParseFailure):
-            return value
-        missing = [k for k in ("name", "keyword", "description", "how_to_check") if not isinstance(value.get(k), str) or not value[k].strip()]
-        if missing:
-            return ParseFailure(f"answer lacks {missing}: {str(response.text)[:200]!r}")
-        return {k: " ".join(str(value[k]).split()) for k in ("name", "keyword", "description", "how_to_check")}
-
-    outcomes = ask_with_retries(backend, list(range(len(fallback))), build, parse, max_retries=1)
+    outcomes = ask_with_retries(backend, list(range(len(fallback))), build, lambda item, r: ItemName.parse(r.text), max_retries=1)
     named = []
     taken: set[str] = set()
     for offline, out in zip(fallback, outcomes):
@@ -207,14 +208,14 @@ def llm_names(
             taken.add(offline.name)
             continue
         v = out.value
-        name = re.sub(r"\s+", " ", v["name"])[:80]
+        name = re.sub(r"\s+", " ", v.name)[:80]
         while name in taken:
             name = f"{name} ({len(taken) + 1})"
         taken.add(name)
         named.append(
             ItemText(
-                name=name, keyword=v["keyword"][:40], description=cut_words(v["description"]),
-                how_to_check=v["how_to_check"], examples=offline.examples, named_by=f"llm:{backend.model}",
+                name=name, keyword=v.keyword[:40], description=cut_words(v.description),
+                how_to_check=v.how_to_check, examples=offline.examples, named_by=f"llm:{backend.model}",
             )
         )
     return named

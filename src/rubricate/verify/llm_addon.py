@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Annotated, Any, Callable
 
 import polars as pl
+from pydantic import BeforeValidator, StrictBool
 
 from rubricate.ids import content_hash
-from rubricate.llm.ask import Outcome, ParseFailure, ask_with_retries, extract_json
-from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse
+from rubricate.llm.answers import LLMAnswer
+from rubricate.llm.ask import Outcome, ask_with_retries
+from rubricate.llm.base import LLMBackend, LLMRequest
 from rubricate.llm.prompts import fence, load_prompt
 from rubricate.store.db import utcnow
 from rubricate.verify.recoverable import worth_asking
@@ -26,12 +28,12 @@ from rubricate.verify.rules import VERIFIER_ID
 if TYPE_CHECKING:
     from rubricate.store import Store
 
-_SCHEMA = {
-    "type": "object",
-    "properties": {"equivalent": {"type": "boolean"}, "reason": {"type": "string"}},
-    "required": ["equivalent", "reason"],
-    "additionalProperties": False,
-}
+
+class EquivalenceAnswer(LLMAnswer):
+    """Does the model's final answer mean the same as the gold answer? `reason` is kept as said (any value, as text)."""
+
+    equivalent: StrictBool
+    reason: Annotated[str, BeforeValidator(lambda v: str(v or ""))] = ""
 
 
 def llm_verifier_id(backend: LLMBackend, rules_verifier_id: str = VERIFIER_ID) -> str:
@@ -64,31 +66,22 @@ def _data_block(row: dict[str, Any]) -> str:
     return f"PROBLEM:\n{row['problem'].strip()}\n\nREFERENCE ANSWER:\n{row['gold_answer'].strip()}\n\nMODEL ANSWER:\n{answer}"
 
 
-def _parse(resp: LLMResponse) -> tuple[bool, str] | ParseFailure:
-    obj = extract_json(resp.text)
-    if isinstance(obj, ParseFailure):
-        return obj
-    equivalent = obj.get("equivalent")
-    if not isinstance(equivalent, bool):
-        return ParseFailure(f"'equivalent' must be true or false, got {equivalent!r}")
-    return equivalent, str(obj.get("reason") or "")[:500]
-
-
-def ask_equivalence(backend: LLMBackend, rows: list[dict[str, Any]], *, max_parse_retries: int = 2) -> list[Outcome[tuple[bool, str]]]:
+def ask_equivalence(backend: LLMBackend, rows: list[dict[str, Any]], *, max_parse_retries: int = 2) -> list[Outcome[EquivalenceAnswer]]:
     """Ask, for each row (problem, gold_answer, a non-empty extracted_answer, and a `key`), whether the answer is
-    equivalent to the gold. One batch; `Outcome.value` is (equivalent, reason) or None with the error.
+    equivalent to the gold. One batch; `Outcome.value` is the answer or None with the error.
     Used by the stored verifier stage and by the online reward, so both send the same requests and share the cache.
     """
     prompt = load_prompt("verify_equivalence")
+    schema = EquivalenceAnswer.response_schema()
 
     def build(row: dict[str, Any], attempt: int) -> LLMRequest:
         fenced = fence(_data_block(row))
         return LLMRequest(
             key=f"{row.get('trace_id') or row.get('key')}:verify#{attempt}", messages=prompt.render(nonce=fenced.nonce, data=fenced.block),
-            response_schema=_SCHEMA, prompt_id=prompt.prompt_id, sample_index=attempt, temperature=0.7 if attempt else None,
+            response_schema=schema, prompt_id=prompt.prompt_id, sample_index=attempt, temperature=0.7 if attempt else None,
         )
 
-    return ask_with_retries(backend, rows, build, lambda row, resp: _parse(resp), max_parse_retries)
+    return ask_with_retries(backend, rows, build, lambda row, resp: EquivalenceAnswer.parse(resp.text), max_parse_retries)
 
 
 def recover_false_negatives(
@@ -123,8 +116,8 @@ def recover_false_negatives(
                 report.n_error += 1
                 verdict, reason = "error", f"llm gave no usable answer after {o.attempts} attempt(s): {o.error}; {rules_said}"
             else:
-                equivalent, why = o.value
-                if equivalent:
+                why = o.value.reason[:500]
+                if o.value.equivalent:
                     report.n_recovered += 1
                     verdict, reason = "correct", f"llm: equivalent ({why}); {rules_said}"
                 else:
