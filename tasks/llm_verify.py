@@ -13,6 +13,6 @@ from tasks.common import progress_logger, store_for
 def llm_verify_rejections(cfg: PipelineConfig) -> dict:
     """TinyV addon: ask the LLM about the rule verifier's rejections only (nothing offline); returns counts."""
     store = store_for(cfg)
-    report = recover_false_negatives(store, get_backend(cfg.llm, store=store), max_parse_retries=cfg.judge.max_parse_retries,
+    report = recover_false_negatives(store, get_backend(cfg.llm, store=store), max_parse_retries=cfg.verify.llm_max_parse_retries,
                                      progress=progress_logger("llm verify"))
     return report.as_dict()

@@ -262,6 +262,9 @@ class VerifyConfig(Strict):
     workers: int | None = Field(default=None, ge=1, le=64)
     timeout_s: float = Field(default=5.0, gt=0)
     chunk_size: int = Field(default=64, ge=1)
+    # The LLM false-negative verifier (rules' rejections only): re-asks after an answer that does not parse, then an
+    # error row. Used by the stored stage and the online reward alike.
+    llm_max_parse_retries: int = Field(default=2, ge=0, le=10)
 
 
 class PipelineConfig(Strict):

@@ -349,7 +349,7 @@ class OnlineReward:
             try:
                 rows = [row_for(i) for i in part]
                 outcomes = self._before_deadline("the LLM verifier", lambda: ask_equivalence(
-                    self._get_backend(), rows, max_parse_retries=self._judge_cfg().max_parse_retries))
+                    self._get_backend(), rows, max_parse_retries=self.cfg.verify.llm_max_parse_retries))
                 for i, o in zip(part, outcomes):
                     if o.value is None:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"
