@@ -23,7 +23,7 @@ def test_run_logs_params_metrics_artifacts(tmp_path: Path):
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.metrics == {"verify.pass_rate": 0.5}
-    assert run.data.params["verify.workers"] == "2"
+    assert run.data.params["verify.timeout_s"] == "5.0"
     assert run.data.tags["rubricate.flow"] == "pipeline" and run.data.tags["x"] == "y"
     assert run.data.tags["rubricate.config_hash"] == cfg.config_hash()
     assert [a.path for a in client.list_artifacts(run_id)] == ["summary.md"]

@@ -177,9 +177,16 @@ def test_rubric_from_an_exported_json(tmp_path: Path) -> None:
 
     item = RubricItem(item_id="i1", name="Sign error", keyword="sign", description="Flips a sign.", how_to_check="Check signs.", category="algebra")
     path = Rubric(version_id="rv-json", items=[item]).to_json(tmp_path / "rubric.json")
-    cfg = parse_config({"data_dir": str(tmp_path / "data"), "rewards": {"online": {"rubric_path": str(path)}}})
+    cfg = parse_config({"data_dir": str(tmp_path / "data"), "judge": {"rubric_path": str(path)}})
     rubric = OnlineReward(cfg)._get_rubric()
     assert rubric is not None and rubric.version_id == "rv-json" and rubric.item_ids == {"i1"}
+
+
+def test_the_old_online_rubric_setting_says_where_it_moved(tmp_path: Path) -> None:
+    from rubricate.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="rewards.online.rubric_path moved to judge.rubric_path"):
+        parse_config({"data_dir": str(tmp_path / "data"), "rewards": {"online": {"rubric_path": "r.json"}}})
 
 
 def test_import_path_has_no_prefect_or_mlflow(tmp_path: Path) -> None:

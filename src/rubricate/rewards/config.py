@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from rubricate.rewards.rule import RewardRule
 from rubricate.strict import Strict
@@ -44,10 +44,17 @@ class UnscorableConfig(Strict):
 
 
 class OnlineConfig(Strict):
-    """The reward a trainer calls (rubricate.rewards.online)."""
+    """The reward a trainer calls (rubricate.rewards.online). Its judge judges with the judge's own rubric
+    (`judge.rubric_path` or `judge.rubric_version`): one setting for the stored and the online judge."""
 
-    rubric_version: str | None = None  # a rubric version stored in DuckDB ...
-    rubric_path: str | None = None  # ... or an exported rubric JSON file (wins when both are set)
+    @model_validator(mode="before")
+    @classmethod
+    def _moved(cls, data: Any) -> Any:
+        moved = sorted(k for k in ("rubric_version", "rubric_path") if isinstance(data, dict) and k in data)
+        if moved:
+            raise ValueError(f"rewards.online.{moved[0]} moved to judge.{moved[0]}: the stored and the online judge use one rubric setting")
+        return data
+
     batch_size: int = Field(default=64, ge=1)  # LLM requests per backend call
     # TRL passes dataset columns as keyword arguments; the first of these present holds the gold answer.
     gold_columns: list[str] = Field(default_factory=lambda: ["ground_truth", "answer", "solution", "gold_answer"])

@@ -216,14 +216,13 @@ class OnlineReward:
     def _get_rubric(self) -> "Rubric | None":
         with self._build_lock:
             if self._rubric is None:
-                online, judge = self.cfg.rewards.online, self._judge_cfg()
-                path = online.rubric_path or judge.rubric_path
-                version = online.rubric_version or judge.rubric_version
+                judge = self._judge_cfg()
+                path, version = judge.rubric_path, judge.rubric_version
                 if path:
                     from rubricate.rubric.model import Rubric
 
                     if not Path(path).is_file():
-                        raise FileNotFoundError(f"rubric file {path} does not exist; export one (rubric JSON) or fix rewards.online.rubric_path")
+                        raise FileNotFoundError(f"rubric file {path} does not exist; export one (rubric JSON) or fix judge.rubric_path")
                     self._rubric = Rubric.from_json(path)
                 elif version:
                     from rubricate.judge.rubric_source import load_stored_rubric
