@@ -12,9 +12,9 @@ from rubricate.collect.sample import ingest_rollouts, sample_problem_set
 from rubricate.config import SourceConfig
 from rubricate.ingest.problems import ingest_problem_set
 from rubricate.llm.backends import get_backend
-from rubricate.llm.stub_server import Reply
 from tests.conftest import shared_data
 from tests.llm.helpers import litellm_cfg
+from tests.stub_server import Reply
 
 
 def _sampler(body, n):
