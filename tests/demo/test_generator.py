@@ -10,7 +10,7 @@ import pytest
 from rubricate.config import SourceConfig
 from rubricate.errors import ConfigError
 from rubricate.ingest import ingest_source
-from rubricate.ingest.readers.sample import ERROR_TYPES, SampleOptions, SampleReader, generate
+from rubricate.demo.generator import ERROR_TYPES, SampleOptions, SampleReader, generate
 
 
 def key(d) -> tuple:

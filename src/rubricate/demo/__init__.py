@@ -1,0 +1,1 @@
+"""The demo's own data set, generated: rubricate.demo.generator (the `sample` reader)."""
