@@ -11,7 +11,7 @@ _REGISTRY: dict[str, str] = {
     "jsonl": "rubricate.ingest.readers.generic:JsonlReader",
     "parquet": "rubricate.ingest.readers.generic:ParquetReader",
     "sql": "rubricate.ingest.readers.sql:SqlReader",
-    "sample": "rubricate.demo.generator:SampleReader",
+    "sample": "rubricate.ingest.readers.sample:SampleReader",
     "processbench": "rubricate.ingest.readers.processbench:ProcessBenchReader",
     "prmbench": "rubricate.ingest.readers.prmbench:PRMBenchReader",
     "mr_ben": "rubricate.ingest.readers.mr_ben:MRBenReader",
