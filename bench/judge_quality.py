@@ -176,7 +176,7 @@ def ingest(store, name: str, reader: str, rel: str) -> None:
 
 
 def judge_set(store, cfg, name: str, sizes: Sizes, seed: int, max_chars: int, log, api_base: str | None) -> JudgeSetResult:
-    from rubricate.judge.evaluate import run_judge, score_judge, split_gold
+    from rubricate.judge.gold_eval import run_judge, score_judge, split_gold
     from rubricate.judge.rubric_source import build_rubric_from
     from rubricate.judge.stage import labelled_trace_ids, load_traces
     from rubricate.rubric.config import with_overrides

@@ -44,7 +44,7 @@ class ServerProcess:
     """The stub server in its own process, so its threads do not share our interpreter lock."""
 
     def __init__(self, latency: float, concurrency: int | None) -> None:
-        args = [sys.executable, "-m", "rubricate.llm.stub_server", "--latency", str(latency), "--answer", ANSWER]
+        args = [sys.executable, "-m", "tests.stub_server", "--latency", str(latency), "--answer", ANSWER]
         if concurrency:
             args += ["--concurrency", str(concurrency)]
         env = {**os.environ, "PYTHONPATH": str(REPO / "src") + os.pathsep + str(REPO)}

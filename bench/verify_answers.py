@@ -164,14 +164,14 @@ def cold_caches() -> None:
     from math_verify import parser as mv_parser
     from sympy.core.cache import clear_cache
 
-    from rubricate.verify import evaluate, math_verify_fallback, parse_answer
+    from rubricate.verify import arithmetic, math_verify_fallback, parse_answer
 
     clear_cache()
     for fn in ("parse_latex_cached", "parse_expr_cached"):
         getattr(mv_parser, fn).cache_clear()
     parse_answer.parse_answer.cache_clear()
     math_verify_fallback._mv_parse_gold.cache_clear()
-    evaluate.tokens.cache_clear()
+    arithmetic.tokens.cache_clear()
 
 
 def run_math_verify(pairs: list[Pair], wrap_gold: bool = False) -> tuple[list[bool], float]:

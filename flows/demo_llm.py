@@ -22,7 +22,7 @@ from prefect.runtime import flow_run
 from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
-from rubricate.judge.evaluate import judges_markdown
+from rubricate.judge.gold_eval import judges_markdown
 from flows.cli import run_flow
 from tasks.common import tracked_flow_run
 from tasks.demo import pick_held_out

@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from flows.cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
-from rubricate.judge.evaluate import judges_markdown
+from rubricate.judge.gold_eval import judges_markdown
 from rubricate.judge.heldout import JudgeKind, plan_held_out, split_counts
 from tasks.common import tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled

@@ -3,7 +3,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from rubricate.collect.sample import ingest_rollouts, sample_problem_set
+from rubricate.collect.rollouts import ingest_rollouts, sample_problem_set
 from rubricate.config import PipelineConfig
 from rubricate.ingest.problems import ingest_problem_set
 from rubricate.llm.backends import get_backend

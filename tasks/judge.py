@@ -4,7 +4,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from rubricate.config import PipelineConfig
-from rubricate.judge.evaluate import labelled_split, log_eval, run_judge, score_judge
+from rubricate.judge.gold_eval import labelled_split, log_eval, run_judge, score_judge
 from rubricate.judge.rubric_source import resolve_rubric
 from rubricate.rubric.model import Rubric
 from rubricate.tracking import RunTracker

@@ -1,5 +1,6 @@
 """sql/ at the top level: every query file is used, every name the code calls exists, and an installed wheel
-(no checkout beside it) finds its SQL and runs its migrations."""
+(no checkout beside it) finds its SQL and runs its migrations; the same wheel carries the other package data
+(the demo's templates) and no test code."""
 
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ def test_a_wheel_runs_its_migrations_without_the_checkout(tmp_path: Path):
         names = zf.namelist()
         zf.extractall(site)
     assert any(n.startswith("rubricate/sql/queries/") and n.endswith(".sql") for n in names), "the wheel carries no SQL"
+    assert "rubricate/demo/templates.yaml" in names, "the wheel carries no demo templates"
+    assert not any("stub_server" in n for n in names), "test code shipped in the wheel"
     script = (
         "import rubricate, sys\n"
         "from rubricate.store import Store\n"
@@ -88,8 +91,10 @@ def test_a_wheel_runs_its_migrations_without_the_checkout(tmp_path: Path):
         "assert str(sql_root()).startswith(sys.argv[1]), sql_root()\n"
         "s = Store('installed.duckdb')\n"
         "print(s.scalar('verify/count_traces_without_gold'), s.table_counts(['traces', 'schema_migrations'])['schema_migrations'])\n"
+        "from rubricate.demo import SampleOptions, generate\n"
+        "print(len(list(generate(SampleOptions(n_problems=2)))))\n"
     )
     run = subprocess.run([sys.executable, "-c", script, str(site)], cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split() == ["0", str(len(migration_files()))]
+    assert run.stdout.split() == ["0", str(len(migration_files())), "6"]  # and the demo's templates load

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from rubricate.llm.stub_server import StubOpenAIServer
 from rubricate.rubric.model import Rubric, RubricItem
 from tests.judge.judge_sim import judge_script
+from tests.stub_server import StubOpenAIServer
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import yaml
 from rubricate.ingest.run import TRACE_SCHEMA
 from rubricate.judge.records import TraceToJudge
 from rubricate.llm.base import LLMConfig
-from rubricate.llm.stub_server import StubOpenAIServer
 from rubricate.store import Store
+from tests.stub_server import StubOpenAIServer
 
 
 def llm_cfg(server: StubOpenAIServer, **kw: Any) -> LLMConfig:

@@ -19,7 +19,7 @@ import unicodedata
 from fractions import Fraction
 from typing import Any
 
-from rubricate.llm.stub_server import Reply, system_text, user_text
+from tests.stub_server import Reply, system_text, user_text
 
 _BEGIN = re.compile(r"<<<UNTRUSTED (\w+)>>>\n")
 _END = re.compile(r"\n?<<<\s*END\s+UNTRUSTED\b[^\n>]*(?:>>>)?", re.IGNORECASE)

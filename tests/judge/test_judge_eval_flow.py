@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from rubricate.llm.stub_server import StubOpenAIServer
 from tests.conftest import prefect_artifacts
 from tests.judge.helpers import flow_config as _config, ingest_first_source as _ingest
 from tests.judge.judge_sim import judge_script
+from tests.stub_server import StubOpenAIServer
 
 
 @pytest.mark.slow

@@ -18,10 +18,10 @@ import pytest
 from rubricate.judge.llm_judges import PlainJudge
 from rubricate.judge.stage import judge_traces
 from rubricate.llm.backends import get_backend
-from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
 from rubricate.store import Store
 from tests.judge.helpers import add_traces, arithmetic_traces, llm_cfg
 from tests.judge.judge_sim import judge_answer
+from tests.stub_server import Reply, StubOpenAIServer, user_text
 
 REPO = Path(__file__).resolve().parents[2]
 MAX_CONCURRENCY = 4

@@ -9,9 +9,9 @@ from rubricate.judge.llm_judges import PlainJudge, RubricJudge
 from rubricate.judge.records import TraceToJudge
 from rubricate.llm.backends import get_backend
 from rubricate.llm.prompts import load_prompt, number_steps
-from rubricate.llm.stub_server import Reply, user_text
 from tests.judge.helpers import arithmetic_traces, llm_cfg
 from tests.judge.judge_sim import judge_answer
+from tests.stub_server import Reply, user_text
 
 
 def test_rubric_judge_finds_the_first_error_step_with_evidence(sim_server, rubric):

@@ -6,7 +6,7 @@ import pytest
 
 from rubricate.config import parse_config
 from rubricate.errors import ConfigError, RubricateError
-from rubricate.judge.evaluate import split_gold
+from rubricate.judge.gold_eval import split_gold
 from rubricate.judge.rubric_source import resolve_rubric
 from tests.judge.helpers import add_traces, arithmetic_traces
 

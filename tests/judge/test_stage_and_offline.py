@@ -10,9 +10,9 @@ from rubricate.judge.llm_judges import PlainJudge
 from rubricate.judge.offline import best_threshold
 from rubricate.judge.stage import judge_traces, load_traces
 from rubricate.llm.backends import NoneBackend, get_backend
-from rubricate.llm.stub_server import Reply, user_text
 from tests.judge.helpers import add_traces, arithmetic_traces, llm_cfg
 from tests.judge.judge_sim import judge_answer
+from tests.stub_server import Reply, user_text
 
 
 def _rows(store):

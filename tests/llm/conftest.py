@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from rubricate.llm.stub_server import StubOpenAIServer
+from tests.stub_server import StubOpenAIServer
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rubricate.llm.base import LLMConfig
-from rubricate.llm.stub_server import StubOpenAIServer
+from tests.stub_server import StubOpenAIServer
 
 
 def litellm_cfg(server: StubOpenAIServer, **kw) -> LLMConfig:

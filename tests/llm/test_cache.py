@@ -12,9 +12,9 @@ from pathlib import Path
 
 from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest
-from rubricate.llm.stub_server import Reply, user_text
 from rubricate.store import Store
 from tests.llm.helpers import litellm_cfg
+from tests.stub_server import Reply, user_text
 
 REPO = Path(__file__).resolve().parents[2]
 

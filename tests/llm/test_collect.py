@@ -8,13 +8,13 @@ import polars as pl
 import pytest
 
 from rubricate.collect.config import CollectConfig
-from rubricate.collect.sample import ingest_rollouts, sample_problem_set
+from rubricate.collect.rollouts import ingest_rollouts, sample_problem_set
 from rubricate.config import SourceConfig
 from rubricate.ingest.problems import ingest_problem_set
 from rubricate.llm.backends import get_backend
-from rubricate.llm.stub_server import Reply
 from tests.conftest import shared_data
 from tests.llm.helpers import litellm_cfg
+from tests.stub_server import Reply
 
 
 def _sampler(body, n):

@@ -6,8 +6,8 @@ import polars as pl
 import pytest
 import yaml
 
-from rubricate.llm.stub_server import Reply, StubOpenAIServer
 from tests.judge.helpers import flow_config as _config
+from tests.stub_server import Reply, StubOpenAIServer
 
 
 @pytest.mark.slow

@@ -9,8 +9,8 @@ from email.utils import formatdate
 
 from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest
-from rubricate.llm.stub_server import Reply, user_text
 from tests.llm.helpers import litellm_cfg
+from tests.stub_server import Reply, user_text
 
 
 def req(key: str, text: str | None = None, **kw) -> LLMRequest:

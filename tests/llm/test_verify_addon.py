@@ -8,11 +8,11 @@ import polars as pl
 
 from rubricate.judge.records import TraceToJudge
 from rubricate.llm.backends import NoneBackend, get_backend
-from rubricate.llm.stub_server import Reply, user_text
 from rubricate.verify.llm_addon import final_answer_verdicts, recover_false_negatives
 from rubricate.verify.rules import VERIFIER_ID
 from tests.judge.helpers import add_traces, llm_cfg
 from tests.judge.judge_sim import judge_script
+from tests.stub_server import Reply, user_text
 
 CASES = {  # trace: (gold, rule verdict, extracted answer)
     "v1": ("4", "correct", "4"),

@@ -17,10 +17,10 @@ from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest, LLMResponse
 from rubricate.llm.llamacpp_backend import LlamaCppBackend
 from rubricate.llm.llamacpp_server import LocalServerError
-from rubricate.llm.stub_server import Reply, StubOpenAIServer
 from tests.judge.helpers import add_traces, arithmetic_traces, llm_cfg
 from tests.local_llm.conftest import smol_cfg
 from tests.local_llm.test_stages import rows, rubric
+from tests.stub_server import Reply, StubOpenAIServer
 
 pytestmark = pytest.mark.slow
 

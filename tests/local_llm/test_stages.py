@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from rubricate.collect.config import CollectConfig
-from rubricate.collect.sample import ingest_rollouts, sample_problem_set
+from rubricate.collect.rollouts import ingest_rollouts, sample_problem_set
 from rubricate.config import SourceConfig
 from rubricate.ingest.problems import ingest_problem_set
 from rubricate.judge.llm_judges import PlainJudge, RubricJudge

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from rubricate.config import parse_config
-from rubricate.llm.stub_server import Reply, StubOpenAIServer, system_text, user_text
 from rubricate.rewards import online
 from rubricate.rewards.online import OnlineReward, Sample, TRLReward
+from tests.stub_server import Reply, StubOpenAIServer, system_text, user_text
 
 REPO = Path(__file__).resolve().parents[2]
 

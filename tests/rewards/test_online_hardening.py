@@ -16,9 +16,9 @@ import pytest
 import torch
 
 from rubricate.config import parse_config
-from rubricate.llm.stub_server import Reply, StubOpenAIServer
 from rubricate.rewards import online
 from rubricate.rewards.online import OnlineReward, Sample, TRLReward, UnscorableShareError
+from tests.stub_server import Reply, StubOpenAIServer
 
 RIGHT = "We add 2 and 2.\n\nSo the answer is \\boxed{4}."
 WRONG = "We add 2 and 3.\n\nSo the answer is \\boxed{5}."

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from rubricate.llm.base import LLMConfig
-from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
 from rubricate.rubric.build import build_rubric, build_rubric_version
 from rubricate.rubric.descriptions import describe_new_traces
 from rubricate.rubric.embed import embed_new_descriptions
@@ -17,6 +16,7 @@ from rubricate.rubric.report import write_report
 from rubricate.rubric.versions import RubricNotFound, export_rubric, load_rubric
 from tests.rubric.conftest import fast_rubric, ingest_rows
 from tests.rubric.synthetic import synthetic_rows
+from tests.stub_server import Reply, StubOpenAIServer, user_text
 
 NO_LLM = LLMConfig()
 

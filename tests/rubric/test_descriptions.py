@@ -9,10 +9,10 @@ import pytest
 
 from rubricate.errors import RubricateError
 from rubricate.llm.base import LLMConfig
-from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
 from rubricate.rubric.descriptions import describe_new_traces
 from tests.rubric.conftest import fast_rubric, ingest_rows
 from tests.rubric.synthetic import synthetic_rows
+from tests.stub_server import Reply, StubOpenAIServer, user_text
 
 
 def descriptions(store) -> list[dict]:

@@ -8,8 +8,8 @@ import numpy as np
 
 from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMConfig
-from rubricate.llm.stub_server import Reply, StubOpenAIServer, user_text
 from rubricate.rubric.naming import ItemText, category_names, class_keywords, cut_words, llm_names, offline_names
+from tests.stub_server import Reply, StubOpenAIServer, user_text
 
 TEXTS = [
     "Forgot to convert minutes to hours before dividing",

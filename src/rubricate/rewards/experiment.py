@@ -2,7 +2,7 @@
 only, the plain judge, the rubric judge, and the final reward agree with the hidden rest of the labels?
 
 The split, the rubric build, the judges and their scoring belong to the judge stage
-(`rubricate.judge.evaluate`); this module adds the two rows it lacks, both scored on the same held-out
+(`rubricate.judge.gold_eval`); this module adds the two rows it lacks, both scored on the same held-out
 traces with the same metrics (`rubricate.judge.metrics.trace_metrics`, positive = "the trace is wrong"):
 - rules only: the rule verifier's verdict ('incorrect' or 'no_answer' = wrong; an error or no verdict
   abstains and counts against coverage, never as a score);

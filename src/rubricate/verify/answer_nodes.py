@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Union
 
-from rubricate.verify.evaluate import Value
+from rubricate.verify.arithmetic import Value
 
 __all__ = ["Assign", "Choice", "Comparison", "Decision", "Expr", "Node", "Num", "Rel", "Seq", "Text"]
 

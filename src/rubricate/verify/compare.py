@@ -35,16 +35,16 @@ numbers is overruled. Parsed gold answers are cached (many traces share one gold
 timeouts use SIGALRM, which only works on a main thread: elsewhere it runs without them, and the
 caller (the worker pool) enforces the hard limit.
 
-The pieces: normalize.py (the string), parse_answer.py (its structure, answer_nodes.py), evaluate.py
+The pieces: normalize.py (the string), parse_answer.py (its structure, answer_nodes.py), arithmetic.py
 (exact / real values), compare_nodes.py and numeric_identity.py (the cheap path), math_verify_fallback.py.
 """
 
 from __future__ import annotations
 
 from rubricate.verify.answer_nodes import Comparison
+from rubricate.verify.arithmetic import too_large_to_compute
 from rubricate.verify.compare_nodes import cmp
 from rubricate.verify.entity import same_entity
-from rubricate.verify.evaluate import too_large_to_compute
 from rubricate.verify.math_verify_fallback import MathVerifyTimeout, math_verify_equivalent, mv_timeout
 from rubricate.verify.normalize import normalize_answer
 from rubricate.verify.parse_answer import parse_answer

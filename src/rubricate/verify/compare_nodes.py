@@ -9,7 +9,7 @@ import re
 from fractions import Fraction
 
 from rubricate.verify.answer_nodes import Assign, Choice, Decision, Expr, Node, Num, Rel, Seq, Text
-from rubricate.verify.evaluate import NotNumeric, Value, evaluate, tokens, variables
+from rubricate.verify.arithmetic import NotNumeric, Value, evaluate, tokens, variables
 from rubricate.verify.numeric_identity import identity, proportional, same_curve
 from rubricate.verify.parse_answer import canon, is_exact, parse
 

@@ -9,7 +9,7 @@ import random
 from fractions import Fraction
 
 from rubricate.verify.answer_nodes import Decision, Rel
-from rubricate.verify.evaluate import Domain, Eval, NotNumeric, Tok, Value, tokens, variables
+from rubricate.verify.arithmetic import Domain, Eval, NotNumeric, Tok, Value, tokens, variables
 
 __all__ = ["identity", "proportional", "same_curve"]
 

@@ -10,7 +10,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 from rubricate.verify.answer_nodes import Assign, Choice, Expr, Node, Num, Rel, Seq, Text
-from rubricate.verify.evaluate import Value, evaluate
+from rubricate.verify.arithmetic import Value, evaluate
 from rubricate.verify.normalize import normalize_answer
 
 __all__ = ["canon", "is_exact", "parse", "parse_answer"]

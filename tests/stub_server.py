@@ -1,4 +1,4 @@
-"""A scripted OpenAI-compatible chat-completions server on 127.0.0.1, for tests, benchmarks and demos.
+"""A scripted OpenAI-compatible chat-completions server on 127.0.0.1, for tests and benchmarks (not shipped: it lives in tests/).
 
 No model: a script (a Python callable) decides each answer from the request, so tests can exercise the
 litellm backend over a real socket: slow answers, 429s, 5xx, bodies that are not JSON, answers that obey
@@ -174,10 +174,10 @@ class StubOpenAIServer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Serve a fixed answer from its own process (benchmarks, demos): prints the URL, runs until killed."""
+    """Serve a fixed answer from its own process (benchmarks): prints the URL, runs until killed."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m rubricate.llm.stub_server", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m tests.stub_server", description=main.__doc__)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds each answer takes")
     parser.add_argument("--concurrency", type=int, default=None, help="answers in progress at most (others queue)")
     parser.add_argument("--answer", default='{"verdict": "correct", "first_error_step": null, "explanation": "stub"}')
