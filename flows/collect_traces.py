@@ -15,7 +15,7 @@ import sys
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.cli import run_flow
+from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from tasks.common import tracked_flow_run

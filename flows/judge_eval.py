@@ -15,7 +15,7 @@ from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from flows.cli import run_flow
+from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown

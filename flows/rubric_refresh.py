@@ -15,7 +15,7 @@ from typing import Literal
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.cli import run_flow
+from flows._cli import run_flow
 from rubricate.config import PipelineConfig
 from rubricate.rubric.refresh import check_refresh_inputs, refresh_config
 from tasks.common import tracked_flow_run

@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from flows.cli import build_parser, parameter_help
+from flows._cli import build_parser, parameter_help
 
 FLOWS = {
     "pipeline": "pipeline", "collect_traces": "collect_traces", "rubric_refresh": "rubric_refresh", "judge_eval": "judge_eval",
