@@ -289,10 +289,8 @@ def scale(store, n: int, workdir: Path, rcfg) -> None:
     from rubricate.ingest import ingest_source
     from rubricate.llm.base import LLMConfig
     from rubricate.rubric.build import build_rubric_version
-    from rubricate.rubric.descriptions import describe_new_traces
+    from rubricate.rubric.descriptions import describe_new_traces, first_sentences
     from rubricate.rubric.embed import embed_new_descriptions
-
-    from rubricate.rubric.descriptions import first_sentences
 
     rng = random.Random(n)
     # Short texts, as a describer writes them (the LLM prompt asks for <= 20 words): PRMBench reasons are cut

@@ -91,7 +91,8 @@ def child_export(kind: str, db: str, set_id: str, out: str) -> dict:
         raise SystemExit(f"unknown exporter {kind}")
     seconds = time.perf_counter() - t0
     size = sum(p.stat().st_size for p in Path(out).glob("*.parquet"))
-    return {"kind": kind, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_rss_mb": peak_rss_mb(), "base_rss_mb": base, "parquet_mb": size / 2**20}
+    return {"kind": kind, "rows": rows, "seconds": seconds, "rows_per_s": rows / seconds, "peak_rss_mb": peak_rss_mb(),
+            "base_rss_mb": base, "parquet_mb": size / 2**20}
 
 
 def score_inputs(limit: int) -> list[tuple[str, str, str]]:
@@ -265,7 +266,8 @@ def main() -> int:
             shutil.rmtree(out, ignore_errors=True)
             results.append(run_child("export", kind, str(db), set_id, str(out)))
         ours = results[0]
-        print(f"{'exporter':<22}{'rows':>10}{'seconds':>9}{'rows/s':>11}{'peak RSS MB':>13}{'(after open)':>13}{'parquet MB':>12}{'time vs ours':>14}{'RSS vs ours':>13}")
+        print(f"{'exporter':<22}{'rows':>10}{'seconds':>9}{'rows/s':>11}{'peak RSS MB':>13}{'(after open)':>13}{'parquet MB':>12}"
+              f"{'time vs ours':>14}{'RSS vs ours':>13}")
         for r in results:
             print(
                 f"{r['kind']:<22}{r['rows']:>10,}{r['seconds']:>9.2f}{r['rows_per_s']:>11,.0f}{r['peak_rss_mb']:>13.0f}{r['base_rss_mb']:>13.0f}"
@@ -292,7 +294,8 @@ def main() -> int:
             print(f"{'scorer':<18}{'mean':>9}{'median':>9}{'p99':>9}{'mean - math-verify':>20}{'ratio':>8}")
             for kind in ("math-verify", "verify_response", "compute_score"):
                 s = rows[kind]["sets"][name]
-                print(f"{kind:<18}{s['mean_ms']:>9.3f}{s['median_ms']:>9.3f}{s['p99_ms']:>9.3f}{s['mean_ms'] - mv['mean_ms']:>20.3f}{s['mean_ms'] / mv['mean_ms']:>7.2f}x")
+                print(f"{kind:<18}{s['mean_ms']:>9.3f}{s['median_ms']:>9.3f}{s['p99_ms']:>9.3f}"
+                      f"{s['mean_ms'] - mv['mean_ms']:>20.3f}{s['mean_ms'] / mv['mean_ms']:>7.2f}x")
         o = run_child("overhead", str(args.score_samples))
         print(f"\ncompute_score's own cost over the rule verifier it calls ({o['n']} calls on inputs the verifier settles in < 2 ms, alternated):")
         print(f"  verify_response {o['verify_response_ms']:.4f} ms mean ({o['verify_response_median_ms']:.4f} median), "

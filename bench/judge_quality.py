@@ -44,7 +44,6 @@ import shutil
 import sys
 import time
 import urllib.request
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path

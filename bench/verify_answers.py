@@ -278,8 +278,6 @@ def class_table() -> None:
     sys.path.insert(0, str(REPO))
     from tests.verify.class_cases import CLASSES
 
-    from rubricate.verify.rules import verify_response
-
     print("\n=== per-class table (tests/verify/class_cases.py; answers boxed)")
     print(f"{'class':48s} {'equivalent accepted':>22s} {'near misses accepted':>22s}")
     print(f"{'':48s} {'math-verify':>11s} {'rubricate':>10s} {'math-verify':>11s} {'rubricate':>10s}")

@@ -18,8 +18,8 @@ from prefect.runtime import flow_run
 from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
-from tasks.common import tracked_flow_run
 from tasks.collect import ingest_problems, sample_responses, store_rollouts
+from tasks.common import tracked_flow_run
 
 
 @flow(name="collect_traces", log_prints=True)

@@ -19,11 +19,11 @@ from typing import Any
 from prefect import flow
 from prefect.runtime import flow_run
 
+from flows._cli import run_flow
 from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown
-from flows._cli import run_flow
 from tasks.common import tracked_flow_run
 from tasks.demo import pick_held_out
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled

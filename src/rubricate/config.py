@@ -15,15 +15,14 @@ from typing import Any, Literal
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from rubricate.errors import ConfigError
 from rubricate.collect.config import CollectConfig
+from rubricate.errors import ConfigError
 from rubricate.ids import content_hash
 from rubricate.judge.config import JudgeConfig
 from rubricate.llm.base import LLMConfig
 from rubricate.rewards.config import RewardsConfig
 from rubricate.rubric.config import RubricConfig
 from rubricate.strict import Strict
-
 
 READERS = (
     "jsonl",

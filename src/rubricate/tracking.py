@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rubricate.config import PipelineConfig

@@ -120,7 +120,7 @@ def test_kill_9_leaves_no_server_and_the_next_run_marks_the_dead_runs(tmp_path: 
     log = tmp_path / "killed.log"
     proc = _start_flow(config, data, log)
     try:
-        _wait_for(lambda: "waiting for the store" in log.read_text() and any(l.get("mlflow_run_id") for l in _leases(data)),
+        _wait_for(lambda: "waiting for the store" in log.read_text() and any(lease.get("mlflow_run_id") for lease in _leases(data)),
                   "flow waiting inside its run", proc, log)
         [lease] = _leases(data)
         servers = _children_serving_prefect(proc.pid)
@@ -168,7 +168,7 @@ def test_two_flows_on_one_store_queue_instead_of_failing(tmp_path: Path):
     procs = [_start_flow(config, data, log) for log in logs]
     try:
         for proc, log in zip(procs, logs):
-            _wait_for(lambda: "waiting for the store" in log.read_text(), "wait for the store", proc, log)
+            _wait_for(lambda log=log: "waiting for the store" in log.read_text(), "wait for the store", proc, log)
     finally:
         holder.close()
     for proc, log in zip(procs, logs):

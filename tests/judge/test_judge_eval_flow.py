@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from tests.conftest import prefect_artifacts
-from tests.judge.helpers import flow_config as _config, ingest_first_source as _ingest
+from tests.judge.helpers import flow_config as _config
+from tests.judge.helpers import ingest_first_source as _ingest
 from tests.judge.judge_sim import judge_script
 from tests.stub_server import StubOpenAIServer
 

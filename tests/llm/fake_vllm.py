@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     if args["--model"] == "broken":
         print("RuntimeError: CUDA out of memory (pretend)", file=sys.stderr)
         return 3
-    lines = [json.loads(l) for l in open(args["-i"], encoding="utf-8") if l.strip()]
+    lines = [json.loads(line) for line in open(args["-i"], encoding="utf-8") if line.strip()]
     out = []
     for n, line in enumerate(lines):
         assert line["method"] == "POST" and line["url"] == "/v1/chat/completions", line

@@ -38,7 +38,7 @@ def req(key: str, text: str, **kw) -> LLMRequest:
 
 def calls(tmp_path: Path) -> list[list[str]]:
     path = tmp_path / "calls.jsonl"
-    return [json.loads(l) for l in path.read_text().splitlines()] if path.exists() else []
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
 def test_one_batch_written_in_order_and_results_matched_back(vllm_exe, tmp_path):
@@ -55,12 +55,12 @@ def test_one_batch_written_in_order_and_results_matched_back(vllm_exe, tmp_path)
     [call] = calls(tmp_path)  # one process for the whole batch, never one per prompt
     assert call[:1] == ["run-batch"] and call[call.index("--model") + 1] == "Qwen/Tiny" and call[-2:] == ["--max-model-len", "4096"]
     in_path = Path(call[call.index("-i") + 1])
-    lines = [json.loads(l) for l in in_path.read_text().splitlines()]
-    assert [l["body"]["messages"][-1]["content"] for l in lines] == ["first trace", "please FAIL", "SKIP me", "last trace"]
-    assert all(l["body"]["messages"][0]["content"] == "SHARED RUBRIC" for l in lines)  # shared prefix first
+    lines = [json.loads(line) for line in in_path.read_text().splitlines()]
+    assert [line["body"]["messages"][-1]["content"] for line in lines] == ["first trace", "please FAIL", "SKIP me", "last trace"]
+    assert all(line["body"]["messages"][0]["content"] == "SHARED RUBRIC" for line in lines)  # shared prefix first
     assert lines[0]["body"]["response_format"] == {"type": "json_schema", "json_schema": {"name": "verdict", "schema": schema, "strict": True}}
     assert lines[3]["body"]["seed"] == 1 and "response_format" not in lines[1]["body"]
-    assert len({l["custom_id"] for l in lines}) == 4
+    assert len({line["custom_id"] for line in lines}) == 4
 
 
 def test_batches_split_by_batch_size(vllm_exe, tmp_path):

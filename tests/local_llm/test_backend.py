@@ -75,7 +75,7 @@ def test_the_server_dies_with_its_parent(smol, tmp_path):
         "from pathlib import Path\n"
         "from rubricate.llm.llamacpp_server import LlamaCppServer, ServerSpec\n"
         "from rubricate.llm.local_models import resolve_gguf\n"
-        f"s = LlamaCppServer(ServerSpec(resolve_gguf('smollm2-135m', Path('.')), 'smollm2-135m', threads=1, ctx_size=512), Path({str(tmp_path / 'child.log')!r}))\n"
+        f"s = LlamaCppServer(ServerSpec(resolve_gguf('smollm2-135m', Path('.')), 'smollm2-135m', threads=1, ctx_size=512), Path({str(tmp_path / 'child.log')!r}))\n"  # noqa: E501 (a test case reads best on one line)
         "s.start()\n"
         "print(s.pid, flush=True)\n"
         "sys.stdin.read()\n"

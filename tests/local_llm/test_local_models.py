@@ -54,7 +54,8 @@ def test_a_file_of_the_right_size_but_the_wrong_sha256_is_refused(tmp_path: Path
     model = fake_model()
     path = tmp_path / model.filename
     path.write_bytes(b"X" * model.size)
-    with pytest.raises(WeightsError, match=rf"sha256 {hashlib.sha256(b'X' * model.size).hexdigest()}, expected {model.sha256}.*delete it and run `make fetch-llm`"):
+    found = hashlib.sha256(b"X" * model.size).hexdigest()
+    with pytest.raises(WeightsError, match=rf"sha256 {found}, expected {model.sha256}.*delete it and run `make fetch-llm`"):
         verify_file(path, model)
     assert not (tmp_path / (model.filename + ".verified.json")).exists()
     path.write_bytes(b"short")

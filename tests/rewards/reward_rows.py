@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import polars as pl
+
 from rubricate.ingest.run import TRACE_SCHEMA
 from rubricate.store import Store
 

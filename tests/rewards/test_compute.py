@@ -11,7 +11,6 @@ from rubricate.rewards.config import RewardsConfig
 from rubricate.rewards.errors import RewardError
 from rubricate.rewards.rule import PenaltyConfig, RewardInputs, RewardRule, consults_judge, decide
 from rubricate.store import Store
-
 from tests.rewards.reward_rows import add_answer_verdict, add_judge_verdict, add_traces
 
 

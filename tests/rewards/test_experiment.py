@@ -38,7 +38,8 @@ def labelled(store: Store) -> Store:
 
 
 def test_mappings() -> None:
-    assert [rule_verdict_as_judgement(v) for v in ("correct", "incorrect", "no_answer", "error", None)] == ["correct", "incorrect", "incorrect", "error", "error"]
+    verdicts = ("correct", "incorrect", "no_answer", "error", None)
+    assert [rule_verdict_as_judgement(v) for v in verdicts] == ["correct", "incorrect", "incorrect", "error", "error"]
     assert reward_as_judgement(1.0, "scored", 0.5) == "correct"
     assert reward_as_judgement(0.0, "scored", 0.5) == "incorrect"
     assert reward_as_judgement(-1.0, "unscorable", 0.5) == "error"
@@ -73,7 +74,8 @@ def test_reward_experiment_flow_offline(prefect_harness, tmp_path: Path) -> None
     from rubricate.store import close_all, open_store
 
     cfg_path = tmp_path / "cfg.yaml"
-    cfg_path.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "sources": [{"name": "sample", "reader": "sample", "options": {"n_problems": 20, "seed": 3}}]}))
+    sources = [{"name": "sample", "reader": "sample", "options": {"n_problems": 20, "seed": 3}}]
+    cfg_path.write_text(yaml.safe_dump({"data_dir": str(tmp_path / "data"), "sources": sources}))
     cfg = load_config(cfg_path)
     try:
         ingest_source(open_store(cfg.store_path()), cfg.sources[0])

@@ -20,7 +20,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 RIGHT = "We add 2 and 2.\n\nSo the answer is \\boxed{4}."
 WRONG = "We add 2 and 3.\n\nSo the answer is \\boxed{5}."
-NO_ANSWER = "Let me think about this problem step by step. First consider the numbers involved and how they relate.\n\nI am not sure how to continue from here, so I will stop."
+NO_ANSWER = ("Let me think about this problem step by step. First consider the numbers involved and how they relate.\n\n"
+             "I am not sure how to continue from here, so I will stop.")
 
 GARBAGE = [
     None,

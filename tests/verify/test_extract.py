@@ -55,7 +55,7 @@ CASES: list[tuple[str, str | None, str]] = [
     ("7 goats and 4 helicopters", "7 goats and 4 helicopters", "bare_answer"),
     ("x = 3, y = -2", "x = 3, y = -2", "bare_answer"),
     ("\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", "bare_answer"),
-    ("\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "bare_answer"),
+    ("\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "\\left\\{ x \\mid -1 < x < 1 \\right\\} \\cup \\left[ 2, \\frac{7}{3} \\right] \\cup \\left\\{ 5 \\right\\} \\cup \\left( 10, \\infty \\right)", "bare_answer"),  # noqa: E501 (a test case reads best on one line)
     ("So the solution set is $(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)$.", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "last_sentence"),
     ("So the solution set is (-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9).", "(-\\sqrt{11}, -2) \\cup (\\sqrt{11}, 9)", "short_response"),
     ("We add 3 and 4.\n\nThat makes 7 in total, since nothing else remains to be counted at all here", "7", "last_sentence"),

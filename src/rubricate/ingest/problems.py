@@ -93,7 +93,8 @@ def ingest_problem_set(
     writer = IngestWriter(store, source, PROBLEMS, run_kind="ingest-problems", progress=progress)
     reader = get_reader(source.reader)
     if not hasattr(reader, "read_problems"):
-        raise IngestError(f"source '{source.name}': reader '{source.reader}' has no problem-set mode; use the verl reader with `options: {{problems_only: true}}`")
+        raise IngestError(f"source '{source.name}': reader '{source.reader}' has no problem-set mode; "
+                          "use the verl reader with `options: {problems_only: true}`")
     for item in writer.count_in(reader.read_problems(source)):  # type: ignore[attr-defined]
         if isinstance(item, Rejection):
             writer.reject(item)

@@ -135,7 +135,8 @@ class LlamaCppServer:
         self.port = free_port()
         t0 = time.monotonic()
         with self.log_path.open("ab") as log:
-            log.write(f"\n=== rubricate: starting llama.cpp server for {self.spec.gguf} on {HOST}:{self.port} at {time.strftime('%Y-%m-%d %H:%M:%S')} ===\n".encode())
+            started = time.strftime("%Y-%m-%d %H:%M:%S")
+            log.write(f"\n=== rubricate: starting llama.cpp server for {self.spec.gguf} on {HOST}:{self.port} at {started} ===\n".encode())
             log.flush()
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "rubricate.llm.llamacpp_server", *self.spec.child_args(self.port)],

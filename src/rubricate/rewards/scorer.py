@@ -347,7 +347,7 @@ class OnlineReward:
             part = todo[start : start + size]
             try:
                 rows = [row_for(i) for i in part]
-                outcomes = self._before_deadline("the LLM verifier", lambda: ask_equivalence(
+                outcomes = self._before_deadline("the LLM verifier", lambda rows=rows: ask_equivalence(
                     self._get_backend(), rows, max_parse_retries=self.cfg.verify.llm_max_parse_retries))
                 for i, o in zip(part, outcomes):
                     if o.value is None:
@@ -385,7 +385,7 @@ class OnlineReward:
                     )
                     for i in part
                 ]
-                for i, v in zip(part, self._before_deadline("the judge", lambda: judge.judge(traces))):
+                for i, v in zip(part, self._before_deadline("the judge", lambda traces=traces: judge.judge(traces))):
                     verdicts[i] = normalise_judge_verdict(v.verdict)
                     if v.verdict == "error":
                         details[i] = f"judge: {v.error}"

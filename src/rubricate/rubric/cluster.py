@@ -110,7 +110,7 @@ def relabel_by_size(labels: np.ndarray) -> np.ndarray:
     ids, first, counts = np.unique(labels[labels >= 0], return_index=True, return_counts=True)
     order = sorted(range(len(ids)), key=lambda i: (-counts[i], first[i]))
     mapping = {int(ids[i]): rank for rank, i in enumerate(order)}
-    return np.array([mapping.get(int(l), NOISE) for l in labels], dtype=np.int64)
+    return np.array([mapping.get(int(label), NOISE) for label in labels], dtype=np.int64)
 
 
 def map_coords(space: np.ndarray, seed: int) -> np.ndarray:

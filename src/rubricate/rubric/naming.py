@@ -17,7 +17,6 @@ import numpy as np
 from pydantic import AfterValidator
 
 from rubricate.llm.answers import LLMAnswer, Text
-from rubricate.rubric.cluster import NOISE
 
 MAX_DESCRIPTION_WORDS = 25
 NAME_PROMPT = "name_rubric_item"

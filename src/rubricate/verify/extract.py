@@ -268,7 +268,10 @@ def _alternatives(boxes: list[tuple[int, int, str]], group: list[tuple[int, int,
 
 
 # "\\boxed{5} (or 3)", "$\\boxed{5}$, or maybe 3": an alternative offered right after the final box
-_TRAILING_OR = re.compile(r"^[\s$.,;]*\(?\s*(?:\\text\s*\{\s*)?\(?\s*or\s+(?:maybe\s+|perhaps\s+|possibly\s+)?\$?([^()$\n]{1,40}?)\$?\s*\)?\s*\}?\s*\)?[\s.,;?!]*$", re.IGNORECASE)
+_TRAILING_OR = re.compile(
+    r"^[\s$.,;]*\(?\s*(?:\\text\s*\{\s*)?\(?\s*or\s+(?:maybe\s+|perhaps\s+|possibly\s+)?\$?([^()$\n]{1,40}?)\$?\s*\)?\s*\}?\s*\)?[\s.,;?!]*$",
+    re.IGNORECASE,
+)
 
 
 def _trailing_alternative(text: str, end: int) -> tuple[str, ...]:

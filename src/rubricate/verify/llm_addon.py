@@ -1,9 +1,10 @@
 """The LLM half of the verifier, in TinyV's "addon" mode: false-negative recovery.
 
 The rule verdict stands when it says correct, and when it found no final answer (there is nothing to compare).
-Where the rules extracted an answer and said incorrect, or failed on it, an LLM is asked one narrow question: does the model's final answer mean the same as the gold answer for
-this problem? Its verdict is stored under its own verifier id with `decided_by = 'llm'`, next to the rule
-row (`decided_by = 'rules'`); `final_answer_verdicts` gives the one that stands and which stage decided.
+Where the rules extracted an answer and said incorrect, or failed on it, an LLM is asked one narrow question:
+does the model's final answer mean the same as the gold answer for this problem? Its verdict is stored under its
+own verifier id with `decided_by = 'llm'`, next to the rule row (`decided_by = 'rules'`); `final_answer_verdicts`
+gives the one that stands and which stage decided.
 Offline (backend `none`) nothing is asked and the rule verdict stands.
 """
 

@@ -52,7 +52,11 @@ _UNIT_SYNONYMS = {
 }
 # f(x), S(n), \varphi(p^a q^b): a function's name applied to anything (not x(x+1), a product)
 _LABEL_APPLY = re.compile(r"^(?:\\[A-Za-z]+|[fghpquvwFGHPQSTVW])\s*\(.*\)$")
-_LABEL_STRIP = re.compile(r"_\{(?:[^{}]|\{[^{}]*\})*\}|_\w|\\(?:angle|triangle|overline|overrightarrow|vec|frac|text|mathrm|operatorname|min|max|mid|left|right)(?![A-Za-z])|[{}\s']")
+_LABEL_STRIP = re.compile(
+    r"_\{(?:[^{}]|\{[^{}]*\})*\}|_\w"
+    r"|\\(?:angle|triangle|overline|overrightarrow|vec|frac|text|mathrm|operatorname|min|max|mid|left|right)(?![A-Za-z])"
+    r"|[{}\s']"
+)
 _LABEL_OK = re.compile(r"^[A-Za-z\\(),:|]+$")
 _REL_OPS = re.compile(r"(<=|>=|!=|<|>)")
 _SET_BUILDER = re.compile(r"^\s*[A-Za-z]\s*(?:\||\\mid|:)\s*(.+)$", re.DOTALL)

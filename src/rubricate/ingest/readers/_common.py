@@ -14,7 +14,7 @@ from rubricate.errors import ConfigError
 from rubricate.ingest.readers.generic import iter_jsonl
 from rubricate.ingest.records import Rejection, excerpt
 
-O = TypeVar("O", bound=Strict)
+OptionsT = TypeVar("OptionsT", bound=Strict)
 
 
 class _Draft(Protocol):
@@ -128,7 +128,7 @@ def map_rows(rows: Rows, file: Path, map_row: Callable[[Any, int], D]) -> Iterat
         yield draft
 
 
-def parse_options(source: SourceConfig, model: type[O]) -> O:
+def parse_options(source: SourceConfig, model: type[OptionsT]) -> OptionsT:
     """The source's `options:` validated by the reader's own model (unknown keys are errors)."""
     try:
         return model.model_validate(source.options)

@@ -24,8 +24,8 @@ Mapping (from the real rows):
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from functools import partial
+from pathlib import Path
 from typing import Any, Iterator
 
 from rubricate.config import SourceConfig
