@@ -23,7 +23,7 @@ from rubricate.collect.config import CollectConfig
 from rubricate.config import SourceConfig
 from rubricate.errors import RubricateError
 from rubricate.ids import content_hash, text_hash
-from rubricate.llm.base import LLMBackend, LLMRequest
+from rubricate.llm.base import LLMBackend, LLMRequest, TokenSpend
 from rubricate.llm.prompts import load_prompt
 
 if TYPE_CHECKING:
@@ -47,7 +47,7 @@ ROLLOUT_SCHEMA: dict[str, Any] = {
 
 
 @dataclass
-class SampleReport:
+class SampleReport(TokenSpend):
     rollout_path: str
     policy_model: str
     n_problems: int = 0
@@ -55,9 +55,6 @@ class SampleReport:
     n_sampled: int = 0  # responses written
     n_failed: int = 0  # samples the model did not return (errors): asked again on the next run
     n_cached: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -113,9 +110,7 @@ def sample_problem_set(
     report = SampleReport(rollout_path=str(path), policy_model=backend.model, n_problems=len(problems), n_requested=len(requests))
     rows = []
     for (row, j, prompt_id), resp in zip(owners, responses):
-        report.prompt_tokens += resp.prompt_tokens
-        report.completion_tokens += resp.completion_tokens
-        report.cost_usd += resp.cost_usd
+        report.add_spend(resp)
         report.n_cached += int(resp.cached)
         if not resp.ok:
             report.n_failed += 1

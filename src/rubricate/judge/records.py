@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, Sequence
 
-from rubricate.llm.base import ProgressFn
+from rubricate.llm.base import ProgressFn, TokenSpend
 
 Verdict = Literal["correct", "incorrect", "error"]
 
@@ -22,7 +22,7 @@ class TraceToJudge:
 
 
 @dataclass
-class JudgeVerdict:
+class JudgeVerdict(TokenSpend):
     trace_id: str
     verdict: Verdict
     first_error_step: int | None = None
@@ -33,9 +33,6 @@ class JudgeVerdict:
     error: str | None = None
     error_stage: str | None = None
     attempts: int = 1
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
 
     @classmethod
     def failed(cls, trace_id: str, stage: str, error: str, **kw: Any) -> "JudgeVerdict":

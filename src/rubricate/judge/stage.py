@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence
 import polars as pl
 
 from rubricate.judge.records import Judge, JudgeVerdict, TraceToJudge
+from rubricate.llm.base import TokenSpend
 from rubricate.store.db import utcnow
 
 if TYPE_CHECKING:
@@ -64,7 +65,7 @@ def store_verdicts(store: "Store", judge: Judge, verdicts: Sequence[JudgeVerdict
 
 
 @dataclass
-class JudgeReport:
+class JudgeReport(TokenSpend):
     judge_id: str
     judge_kind: str
     model: str | None
@@ -77,9 +78,6 @@ class JudgeReport:
     n_correct: int = 0
     n_error: int = 0
     errors_by_stage: dict[str, int] = field(default_factory=dict)
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
@@ -111,9 +109,7 @@ def judge_traces(
                 report.n_incorrect += 1
             else:
                 report.n_correct += 1
-            report.prompt_tokens += v.prompt_tokens
-            report.completion_tokens += v.completion_tokens
-            report.cost_usd += v.cost_usd
+            report.add_spend(v)
         if progress:
             progress(report)
     report.seconds = round(time.perf_counter() - t0, 3)

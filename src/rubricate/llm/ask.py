@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Generic, Sequence, TypeVar
 
-from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse, ProgressFn
+from rubricate.llm.base import LLMBackend, LLMRequest, LLMResponse, ProgressFn, TokenSpend
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -51,7 +51,7 @@ def extract_json(text: str | None) -> dict[str, Any] | ParseFailure:
 
 
 @dataclass
-class Outcome(Generic[R]):
+class Outcome(TokenSpend, Generic[R]):
     value: R | None = None
     error: str | None = None
     attempts: int = 0  # answers asked for (the first ask and the re-asks)
@@ -59,9 +59,6 @@ class Outcome(Generic[R]):
     # that first produced it, so the number is the same on a rerun.
     requests: int = 0
     retries_used: int = 0  # transport retries spent so far: the re-asks share one budget with them
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
     reasoning: list[str] = field(default_factory=list)
 
 
@@ -97,9 +94,7 @@ def ask_with_retries(
             sent = max(1, int(resp.raw.get("attempts") or 1))
             out.requests += sent
             out.retries_used += sent - 1
-            out.prompt_tokens += resp.prompt_tokens
-            out.completion_tokens += resp.completion_tokens
-            out.cost_usd += resp.cost_usd
+            out.add_spend(resp)
             if resp.reasoning:
                 out.reasoning.append(resp.reasoning)
             if not resp.ok:

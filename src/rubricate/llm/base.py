@@ -85,6 +85,26 @@ class LLMRequest:
     retries_used: int = 0
 
 
+class SpendLike(Protocol):
+    prompt_tokens: int
+    completion_tokens: int
+    cost_usd: float
+
+
+@dataclass(kw_only=True)
+class TokenSpend:
+    """What LLM calls cost: the three fields every stage report, verdict and outcome carries, declared once."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+
+    def add_spend(self, other: SpendLike) -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
+
+
 @dataclass
 class LLMResponse:
     key: str

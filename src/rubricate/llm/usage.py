@@ -6,17 +6,14 @@ import threading
 from dataclasses import dataclass, field, fields
 from typing import Iterable
 
-from rubricate.llm.base import LLMResponse
+from rubricate.llm.base import LLMResponse, TokenSpend
 
 
 @dataclass
-class Usage:
+class Usage(TokenSpend):  # the tokens and cost are of calls actually made (cached responses cost nothing now)
     requests: int = 0  # responses handed back (cached ones included)
     cached: int = 0  # answered from the response cache: no call made
     errors: int = 0
-    prompt_tokens: int = 0  # tokens of calls actually made (cached responses cost nothing now)
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
     cost_unknown: int = 0  # calls whose model is not in litellm's cost map (counted as 0 USD)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
@@ -29,9 +26,7 @@ class Usage:
                     continue
                 if r.error is not None:
                     self.errors += 1
-                self.prompt_tokens += r.prompt_tokens
-                self.completion_tokens += r.completion_tokens
-                self.cost_usd += r.cost_usd
+                self.add_spend(r)
                 if r.raw.get("cost_unknown"):
                     self.cost_unknown += 1
 

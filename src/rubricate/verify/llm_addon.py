@@ -20,7 +20,7 @@ from pydantic import BeforeValidator, StrictBool
 from rubricate.ids import content_hash
 from rubricate.llm.answers import LLMAnswer
 from rubricate.llm.ask import Outcome, ask_with_retries
-from rubricate.llm.base import LLMBackend, LLMRequest
+from rubricate.llm.base import LLMBackend, LLMRequest, TokenSpend
 from rubricate.llm.prompts import fence, load_prompt
 from rubricate.store.db import utcnow
 from rubricate.verify.recoverable import worth_asking
@@ -44,16 +44,13 @@ def llm_verifier_id(backend: LLMBackend, rules_verifier_id: str = VERIFIER_ID) -
 
 
 @dataclass
-class AddonReport:
+class AddonReport(TokenSpend):
     llm_verifier_id: str | None
     n_asked: int = 0  # rule rejections sent to the LLM
     n_recovered: int = 0  # the LLM found the answer equivalent: a false negative of the rules
     n_confirmed: int = 0  # the LLM agreed with the rules
     n_error: int = 0  # no usable LLM answer: the rule verdict stands
     skipped: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
     seconds: float = 0.0
     by_rule_verdict: dict[str, int] = field(default_factory=dict)
 
@@ -109,9 +106,7 @@ def recover_false_negatives(
         for row, o in zip(chunk, outcomes):
             report.n_asked += 1
             report.by_rule_verdict[row["rule_verdict"]] = report.by_rule_verdict.get(row["rule_verdict"], 0) + 1
-            report.prompt_tokens += o.prompt_tokens
-            report.completion_tokens += o.completion_tokens
-            report.cost_usd += o.cost_usd
+            report.add_spend(o)
             rules_said = f"rules said {row['rule_verdict']}: {row['rule_reason']}"
             if o.value is None:
                 report.n_error += 1
