@@ -28,6 +28,11 @@ known truth; the rule verifier runs first (verify stage), and on a seeded sample
 truly equivalent and half not, the LLM false-negative verifier runs: recovered = true equivalents it accepts,
 wrong accepted = non-equivalents it accepts.
 
+Part 4, the verifier by class (issue 11). The hand-written regression table of TinyV's classes of rule false
+negatives (tests/verify/class_cases.py): the rules accept every equivalent pair there, so what they reject are the
+wrong near misses; on a seeded sample of them per class (plus any equivalent pair the rules still reject) the LLM
+verifier runs, and the table says per class how many wrong answers it accepts (and recovers, where there are any).
+
 Timings are wall-clock on this machine; say whether other jobs were running when you quote them.
 """
 
@@ -69,15 +74,16 @@ class Sizes:
     judge: int  # held-out traces each judge judges (half wrong)
     ari: int  # descriptions per ARI dataset
     verify: int  # rule-rejected pairs the LLM verifier sees (half truly equivalent)
+    per_class: int  # part 4: rule-rejected near misses per class the LLM verifier sees
     min_cluster: int  # smallest cluster that becomes a rubric item (tiny samples need 2)
 
 
 # The rubric miner finds no item in fewer than ~16 descriptions (UMAP + HDBSCAN; measured on MathDial samples of
 # 8-32: 0 items up to 12, 2-3 from 16), so even the smoke run describes 16.
-QUICK = Sizes(pool=200, describe=16, judge=6, ari=16, verify=6, min_cluster=2)
+QUICK = Sizes(pool=200, describe=16, judge=6, ari=16, verify=6, per_class=1, min_cluster=2)
 # The full run: about 1.5 hours on 2 idle cores (20 wrong and 20 right held-out traces per judge and set: enough to
 # tell a judge that catches half the wrong traces from one that catches a tenth). Larger samples: --judge/--describe.
-FULL = Sizes(pool=1000, describe=32, judge=40, ari=48, verify=40, min_cluster=3)
+FULL = Sizes(pool=1000, describe=32, judge=40, ari=48, verify=40, per_class=4, min_cluster=3)
 
 JUDGE_SETS = {
     # name -> (reader, path under ../shared/data)
@@ -305,6 +311,53 @@ def verifier_part(store, cfg, sizes: Sizes, seed: int, workdir: Path, log) -> di
     return out
 
 
+# -- part 4: the LLM verifier on the rule rejections of each class -------------------------------
+def class_part(store, cfg, per_class: int, seed: int, workdir: Path, log) -> dict[str, dict[str, Any]]:
+    from rubricate.config import SourceConfig
+    from rubricate.ingest import ingest_source
+    from rubricate.llm.backends import get_backend
+    from rubricate.verify.llm_addon import recover_false_negatives
+    from rubricate.verify.rules import verify_response
+    from rubricate.verify.stage import verify_traces
+    from tests.verify.class_cases import CLASSES
+
+    rng = random.Random(seed)
+    path = workdir / "class_pairs.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for c, (name, (equivalent, near_misses)) in enumerate(CLASSES.items()):
+            rejected_eq = [p for p in equivalent if verify_response(p[0], f"\\boxed{{{p[1]}}}").verdict != "correct"]
+            rejected_ne = [p for p in near_misses if verify_response(p[0], f"\\boxed{{{p[1]}}}").verdict != "correct"]
+            chosen = [(p, True) for p in rejected_eq] + [(p, False) for p in rng.sample(rejected_ne, min(per_class, len(rejected_ne)))]
+            for i, ((gold, answer, _why), truth) in enumerate(chosen):  # the why stays out: it would tell the model
+                fh.write(json.dumps({"id": f"vc-{c}-{i}", "problem": "(a test case: no problem text)",
+                                     "response": f"The answer is \\boxed{{{answer}}}", "gold": gold, "truth": truth, "split": name}) + "\n")
+    ingest_source(store, SourceConfig(name="verify_classes", reader="jsonl", path=str(path), fields={
+        "problem": "problem", "response": "response", "gold_answer": "gold", "id": "id", "label_correct": "truth", "split": "split"}))
+    verify_traces(store, cfg.verify)
+    t0 = time.perf_counter()
+    report = recover_false_negatives(store, get_backend(cfg.llm, store=store))
+    frame = bench_sql(store, "judge_quality_llm_verdicts", {"verifier_id": report.llm_verifier_id, "dataset": "verify_classes"})
+    out: dict[str, dict[str, Any]] = {}
+    for r in frame.iter_rows(named=True):
+        row = out.setdefault(r["split"], {"equivalent": 0, "recovered": 0, "near_misses": 0, "wrong_accepted": 0, "errors": 0})
+        kind = ("equivalent", "recovered") if r["label_correct"] else ("near_misses", "wrong_accepted")
+        row[kind[0]] += 1
+        row[kind[1]] += int(r["verdict"] == "correct")
+        row["errors"] += int(r["verdict"] == "error")
+    log(f"[classes] {report.n_asked} rule rejections asked in {time.perf_counter() - t0:.0f}s: {out}")
+    return out
+
+
+def class_table(by_class: dict[str, dict[str, Any]]) -> str:
+    lines = ["| class | rule-rejected equivalents: recovered | rule-rejected near misses: wrongly accepted | errors |", "|---|---|---|---|"]
+    total = {"equivalent": 0, "recovered": 0, "near_misses": 0, "wrong_accepted": 0, "errors": 0}
+    for name, r in by_class.items():
+        lines.append(f"| {name} | {r['recovered']}/{r['equivalent']} | {r['wrong_accepted']}/{r['near_misses']} | {r['errors']} |")
+        total = {k: total[k] + r[k] for k in total}
+    lines.append(f"| all | {total['recovered']}/{total['equivalent']} | {total['wrong_accepted']}/{total['near_misses']} | {total['errors']} |")
+    return "\n".join(lines)
+
+
 # -- the table -------------------------------------------------------------------------------------
 def fmt(v: Any, pct: bool = False, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and v != v):
@@ -369,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", help="a DuckDB file to use (and resume); default a fresh one under data/bench-judge-quality")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-chars", type=int, default=2500, help="judge only traces of at most this many characters")
-    parser.add_argument("--parts", default="judge,describer,verifier")
+    parser.add_argument("--parts", default="judge,describer,verifier,classes")
     parser.add_argument("--datasets", help=f"judge sets, comma-separated (default: {','.join(JUDGE_SETS)}; --quick: processbench)")
     parser.add_argument("--describe", type=int, help="override: gold wrong traces described for each rubric")
     parser.add_argument("--judge", type=int, help="override: held-out traces each judge judges")
@@ -402,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
     judges: list[JudgeSetResult] = []
     ari: dict[str, dict[str, Any]] = {}
     verifier: dict[str, Any] | None = None
+    by_class: dict[str, dict[str, Any]] | None = None
     if "judge" in parts:
         for name in (args.datasets or ("processbench" if args.quick else ",".join(JUDGE_SETS))).split(","):
             judges.append(judge_set(store, cfg, name, sizes, args.seed, args.max_chars, log, api_base))
@@ -422,6 +476,10 @@ def main(argv: list[str] | None = None) -> int:
         vpath = store_path.with_name(store_path.stem + "-verify.duckdb")
         vcfg = cfg.model_copy(update={"store": cfg.store.model_copy(update={"path": str(vpath)})})
         verifier = verifier_part(open_store(vpath), vcfg, sizes, args.seed, workdir, log)
+    if "classes" in parts:  # a store of its own too, for the same reason
+        cpath = store_path.with_name(store_path.stem + "-classes.duckdb")
+        ccfg = cfg.model_copy(update={"store": cfg.store.model_copy(update={"path": str(cpath)})})
+        by_class = class_part(open_store(cpath), ccfg, sizes.per_class, args.seed, workdir, log)
     total = time.perf_counter() - t_start
     print()
     print(f"# Judge quality, {'quick' if args.quick else 'full'} run: {started:%Y-%m-%d %H:%M} UTC, {platform.node()} "
@@ -435,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
     if verifier:
         print("\n## LLM verifier on pairs the rules rejected\n")
         print(verifier_table(verifier))
+    if by_class:
+        print("\n## LLM verifier on the rule rejections of each class (tests/verify/class_cases.py)\n")
+        print(class_table(by_class))
     if judges:
         print()
         print(summary_line(judges))

@@ -45,3 +45,11 @@ def test_table_and_summary_name_each_judge():
     assert "| processbench | plain | 8 | 1/4 | 4/4 | 0.625 |" in table
     assert summary_line([res]) == ("SUMMARY: processbench: rubric caught 75% of wrong traces vs plain 25%, "
                                    "balanced accuracy 0.625 vs 0.625")
+
+
+def test_the_class_table_sums_every_class():
+    from bench.judge_quality import class_table
+
+    table = class_table({"ratios": {"equivalent": 0, "recovered": 0, "near_misses": 4, "wrong_accepted": 1, "errors": 0},
+                         "angles": {"equivalent": 1, "recovered": 1, "near_misses": 4, "wrong_accepted": 0, "errors": 1}})
+    assert "| ratios | 0/0 | 1/4 | 0 |" in table and "| all | 1/1 | 1/8 | 1 |" in table
