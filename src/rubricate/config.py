@@ -24,24 +24,6 @@ from rubricate.rewards.config import RewardsConfig
 from rubricate.rubric.config import RubricConfig
 from rubricate.strict import Strict
 
-READERS = (
-    "jsonl",
-    "parquet",
-    "sql",
-    "sample",
-    "processbench",
-    "prmbench",
-    "mr_ben",
-    "big_bench_mistake",
-    "mathdial",
-    "debugbench",
-    "verl",
-)
-ReaderName = Literal[
-    "jsonl", "parquet", "sql", "sample", "processbench", "prmbench", "mr_ben", "big_bench_mistake", "mathdial", "debugbench", "verl"
-]
-
-
 # How a field's value is read (see ingest/fieldmap.py): text, true/false, a step index, or the list of steps.
 TEXT_FIELDS = ("problem", "response", "gold_answer", "id", "model", "split", "domain", "label_error_type", "label_error_description")
 BOOL_FIELDS = ("label_correct", "label_final_answer_correct")
@@ -185,8 +167,17 @@ class FieldMap(Strict):
 class SourceConfig(Strict):
     """One input: a file or folder and the reader that understands it."""
 
+    @field_validator("reader")
+    @classmethod
+    def _known_reader(cls, name: str) -> str:
+        from rubricate.ingest.readers import READERS  # the one list of readers (imported here: it imports this module)
+
+        if name not in READERS:
+            raise ValueError(f"unknown reader '{name}'; known: {', '.join(READERS)}")
+        return name
+
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.\-]+$")
-    reader: ReaderName
+    reader: str  # a name of the reader registry (rubricate.ingest.readers.READERS), checked below
     path: str | None = None
     fields: FieldMap | None = None
     # 0-based or 1-based step numbers in `label_first_error_step` of a generic source.

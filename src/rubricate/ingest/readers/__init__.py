@@ -6,8 +6,9 @@ from importlib import import_module
 
 from rubricate.ingest.records import Reader
 
+# The one list of readers: `reader:` in a source config names one of these (config.SourceConfig checks it).
 # name -> "module:Class"; imported lazily so a reader's dependencies load only when used.
-_REGISTRY: dict[str, str] = {
+READERS: dict[str, str] = {
     "jsonl": "rubricate.ingest.readers.generic:JsonlReader",
     "parquet": "rubricate.ingest.readers.generic:ParquetReader",
     "sql": "rubricate.ingest.readers.sql:SqlReader",
@@ -24,8 +25,8 @@ _REGISTRY: dict[str, str] = {
 
 def get_reader(name: str) -> Reader:
     try:
-        target = _REGISTRY[name]
+        target = READERS[name]
     except KeyError:
-        raise ValueError(f"unknown reader '{name}'; known: {', '.join(sorted(_REGISTRY))}") from None
+        raise ValueError(f"unknown reader '{name}'; known: {', '.join(READERS)}") from None
     module, cls = target.split(":")
     return getattr(import_module(module), cls)()
