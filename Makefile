@@ -22,7 +22,7 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: fetch-llm dirs run install demo test bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -59,8 +59,19 @@ ARGS ?= --config configs/demo.yaml
 run: install dirs
 	$(BIN)/python -m flows.$(FLOW) $(ARGS)
 
-test: install dirs
+# The README's test command: lint, types, then every test (the real-model, flow and benchmark tests included).
+test: install dirs lint typecheck
 	$(BIN)/python -m pytest -q
+
+# While editing: the tests not marked slow (no real model, no whole flows), a few minutes less.
+test-fast: install dirs
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: install
+	$(BIN)/ruff check src flows tasks tests bench
+
+typecheck: install
+	$(BIN)/mypy
 
 # Benchmarks (side by side with what a user would use instead); each prints its figures with machine and date.
 bench: bench-verify bench-cluster bench-judge bench-export

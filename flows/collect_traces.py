@@ -1,6 +1,6 @@
 """Collect traces: sample k responses per problem from a policy model and store them as traces.
 
-Run locally:  python -m flows.collect_traces --config configs/collect.yaml --source big_math --limit 100
+Run locally:  python -m flows.collect_traces --config configs/shared-data.yaml --source big_math --limit 100
 Deployed:     see prefect.yaml (deployment `collect_traces/collect-traces`; `collect-traces-gpu` on the GPU pool).
 The source is a configured problem set (verl reader, `options: {problems_only: true}`); the policy model is
 `collect.policy` (litellm or vllm_batch). Every sample goes through the response cache: a rerun makes no calls.

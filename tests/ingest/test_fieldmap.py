@@ -15,7 +15,7 @@ from rubricate.config import FieldMap, SourceConfig, parse_config
 from rubricate.errors import IngestError
 from rubricate.ingest import ingest_source
 from rubricate.ingest.preview import preview_source
-from tests.ingest.helpers import table
+from tests.helpers import sql_rows
 
 
 def source_from_yaml_dict(data: dict) -> SourceConfig:
@@ -49,9 +49,9 @@ def test_pretty_json_array_with_string_labels_sentinels_and_nested_steps(store, 
     })
     report = ingest_source(store, source)
     assert (report.n_in, report.n_accepted, report.n_rejected) == (4, 3, 1)  # records, not lines
-    detail = table(store, "SELECT detail FROM rejected_rows")[0][0]
+    detail = sql_rows(store, "SELECT detail FROM rejected_rows")[0][0]
     assert "'maybe'" in detail and "`map`" in detail and "verdict" in detail
-    rows = table(store, "SELECT source_id, label_correct, label_first_error_step, steps FROM traces ORDER BY source_id")
+    rows = sql_rows(store, "SELECT source_id, label_correct, label_first_error_step, steps FROM traces ORDER BY source_id")
     assert rows == [
         ("r1", True, None, ["2+3\n= 5.", "So the answer is 5."]),
         ("r2", False, 0, ["4*3\n= 7.", "So the answer is 7."]),
@@ -89,9 +89,9 @@ def test_sql_source_joins_labels_from_sibling_rows_and_shares_the_accounting(sto
     report = ingest_source(store, source)
     assert (report.n_in, report.n_accepted, report.n_rejected, report.n_duplicates) == (3, 2, 1, 0)
     assert report.rejected_by_reason == {"empty_response": 1}
-    got = table(store, "SELECT dataset, source_id, gold_answer, label_correct, label_first_error_step, domain FROM traces ORDER BY source_id")
+    got = sql_rows(store, "SELECT dataset, source_id, gold_answer, label_correct, label_first_error_step, domain FROM traces ORDER BY source_id")
     assert got == [("siblings", "g1", "5", True, None, "math"), ("siblings", "g2", "3", False, 0, "math")]
-    assert table(store, "SELECT source_name, source_line, reason FROM rejected_rows") == [("siblings", 3, "empty_response")]
+    assert sql_rows(store, "SELECT source_name, source_line, reason FROM rejected_rows") == [("siblings", 3, "empty_response")]
     assert ingest_source(store, source).n_duplicates == 2  # idempotent like every reader
 
 
@@ -131,8 +131,8 @@ def test_paths_into_lists_of_objects_per_step_flags_and_list_valued_steps(store,
                                               "map": {"yes": True, "no": False}}},
     }))
     assert (report.n_accepted, report.n_rejected) == (2, 1)
-    assert "element 1 lacks the path" in table(store, "SELECT detail FROM rejected_rows")[0][0]
-    assert table(store, "SELECT source_id, steps, label_first_error_step, label_correct FROM traces ORDER BY source_id") == [
+    assert "element 1 lacks the path" in sql_rows(store, "SELECT detail FROM rejected_rows")[0][0]
+    assert sql_rows(store, "SELECT source_id, steps, label_first_error_step, label_correct FROM traces ORDER BY source_id") == [
         ("a", ["3*4 = 12", "Answer: 12"], None, None),
         ("b", ["5*5 = 20", "so 20", "Answer: 20"], 0, False),  # a first error implies a wrong trace
     ]
@@ -157,10 +157,10 @@ def test_reducer_pattern_otherwise_and_the_correct_label_wins(store, tmp_path):
                    "label_first_error_step": {"from": "steps_wrong", "reduce": "min"}},
     }))
     assert report.n_accepted == 4
-    assert table(store, "SELECT problem, label_correct, label_first_error_step, label_error_type FROM traces ORDER BY problem") == [
+    assert sql_rows(store, "SELECT problem, label_correct, label_first_error_step, label_error_type FROM traces ORDER BY problem") == [
         ("P1", True, None, None), ("P2", False, 1, "Step"), ("P3", False, 2, None), ("P4", True, None, None)]
     assert report.implied_labels == {"first error step cleared: the trace is labelled correct": 1}
-    assert json.loads(table(store, "SELECT extra FROM traces WHERE problem = 'P4'")[0][0])["ignored_label_first_error_step"] == 0
+    assert json.loads(sql_rows(store, "SELECT extra FROM traces WHERE problem = 'P4'")[0][0])["ignored_label_first_error_step"] == 0
 
 
 def test_a_list_valued_step_without_a_reducer_is_rejected_with_the_fix(store, tmp_path):
@@ -169,7 +169,7 @@ def test_a_list_valued_step_without_a_reducer_is_rejected_with_the_fix(store, tm
     report = ingest_source(store, SourceConfig(name="l", reader="jsonl", path=str(path),
                                                fields=FieldMap(problem="q", response="r", label_first_error_step="e")))
     assert report.rejected_by_reason == {"bad_value": 1}
-    assert "set `reduce`" in table(store, "SELECT detail FROM rejected_rows")[0][0]
+    assert "set `reduce`" in sql_rows(store, "SELECT detail FROM rejected_rows")[0][0]
 
 
 def test_a_folder_of_single_object_json_files_is_one_row_per_file(store, tmp_path):
@@ -184,7 +184,7 @@ def test_a_broken_json_document_is_one_rejection_not_one_per_line(store, tmp_pat
     path.write_text(json.dumps([{"q": "a", "r": "b"}] * 50, indent=2)[:-5])
     report = ingest_source(store, SourceConfig(name="b", reader="jsonl", path=str(path), fields=FieldMap(problem="q", response="r")))
     assert (report.n_in, report.n_rejected, report.rejected_by_reason) == (1, 1, {"malformed_json": 1})
-    assert "broken.json" in table(store, "SELECT detail FROM rejected_rows")[0][0]
+    assert "broken.json" in sql_rows(store, "SELECT detail FROM rejected_rows")[0][0]
 
 
 # -- the dry run ----------------------------------------------------------------------------------------------
@@ -205,7 +205,7 @@ def test_preview_shows_rows_labels_empty_fields_and_warns_on_misaligned_steps(st
     assert "3 of 3 labelled first-error steps fall outside" in text
     assert "gold_answer (meta.gold) matched nothing" in text
     assert "-- mapped row 1 (line 1)" in text and "problem: P0" in text
-    assert table(store, "SELECT count(*) FROM traces") == [(0,)]  # wrote nothing
+    assert sql_rows(store, "SELECT count(*) FROM traces") == [(0,)]  # wrote nothing
 
 
 def test_pipeline_dry_run_prints_the_preview_without_prefect(tmp_path):
@@ -244,13 +244,13 @@ def test_a_real_pretty_printed_array_ingests_with_the_field_map_alone_and_agrees
     report = ingest_source(store, mapped)
     assert (report.n_in, report.n_accepted, report.n_rejected) == (400, 400, 0)
     ingest_source(store, SourceConfig(name="processbench", reader="processbench", path=str(path)))
-    differing = table(store, """
+    differing = sql_rows(store, """
         SELECT count(*) FROM traces g JOIN traces p ON p.source_id = g.source_id AND p.dataset = 'processbench'
         WHERE g.dataset = 'pb_generic' AND (g.steps IS DISTINCT FROM p.steps OR g.label_correct IS DISTINCT FROM p.label_correct
               OR g.label_first_error_step IS DISTINCT FROM p.label_first_error_step
               OR g.label_final_answer_correct IS DISTINCT FROM p.label_final_answer_correct OR g.model IS DISTINCT FROM p.model)""")
     assert differing == [(0,)]
-    assert table(store, "SELECT count(*) FILTER (WHERE NOT label_correct) FROM traces WHERE dataset = 'pb_generic'") == [(207,)]
+    assert sql_rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct) FROM traces WHERE dataset = 'pb_generic'") == [(207,)]
 
 
 def test_a_broken_query_is_found_at_config_check(tmp_path):
@@ -277,8 +277,8 @@ def test_readme_verdict_field_with_a_step_pattern(store, tmp_path):
                    "label_first_error_step": {"from": "verdict", "map": {"Correct": None, "Incorrect": None}, "pattern": r"Step (\d+)"}},
     }))
     assert (report.n_accepted, report.rejected_by_reason) == (3, {"bad_value": 1})
-    assert "does not match `pattern`" in table(store, "SELECT detail FROM rejected_rows")[0][0]
-    assert table(store, "SELECT problem, label_correct, label_first_error_step FROM traces ORDER BY problem") == [
+    assert "does not match `pattern`" in sql_rows(store, "SELECT detail FROM rejected_rows")[0][0]
+    assert sql_rows(store, "SELECT problem, label_correct, label_first_error_step FROM traces ORDER BY problem") == [
         ("P0", True, None), ("P1", False, None), ("P2", False, 1)]
 
 
@@ -297,7 +297,7 @@ def test_readme_sql_source_joins_labels_from_another_file(store, tmp_path):
             JOIN read_csv('{labels}') l USING (uid)""",
     }))
     assert (report.n_in, report.n_accepted) == (2, 2)
-    assert table(store, "SELECT source_id, steps, gold_answer, label_correct, label_first_error_step FROM traces ORDER BY source_id") == [
+    assert sql_rows(store, "SELECT source_id, steps, gold_answer, label_correct, label_first_error_step FROM traces ORDER BY source_id") == [
         ("t1", ["2+3 = 5.", "So 5."], "5", True, None), ("t2", ["6/2 = 2.", "So 2."], "3", False, 0)]
 
 
@@ -321,7 +321,7 @@ def test_sql_decimal_values_read_as_numbers(store, tmp_path):
     assert report.n_accepted == 0 and report.rejected_by_reason == {"bad_value": 1}  # step 2 of a one-step trace
     ok = SourceConfig(name="dec2", reader="sql", query="SELECT 'What is 3/2?' AS problem, 'It is 1.5.' AS response, 1.5 AS gold_answer")
     assert ingest_source(store, ok).n_accepted == 1
-    assert table(store, "SELECT gold_answer FROM traces") == [("1.5",)]
+    assert sql_rows(store, "SELECT gold_answer FROM traces") == [("1.5",)]
 
 
 def test_yaml_numbers_and_booleans_work_as_nulls_and_map_keys(store, tmp_path):
@@ -343,7 +343,7 @@ def test_yaml_numbers_and_booleans_work_as_nulls_and_map_keys(store, tmp_path):
     """)
     report = ingest_source(store, source_from_yaml_dict(data))
     assert report.n_accepted == 3
-    assert table(store, "SELECT problem, label_first_error_step, label_final_answer_correct, label_correct FROM traces ORDER BY problem") == [
+    assert sql_rows(store, "SELECT problem, label_first_error_step, label_final_answer_correct, label_correct FROM traces ORDER BY problem") == [
         ("P0", None, True, None), ("P1", 1, False, False), ("P2", None, True, None)]
 
 

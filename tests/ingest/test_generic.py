@@ -16,7 +16,7 @@ from rubricate.config import FieldMap, SourceConfig
 from rubricate.errors import IngestError
 from rubricate.ingest import ingest_source
 from rubricate.ingest.readers import get_reader
-from tests.ingest.helpers import table
+from tests.helpers import sql_rows
 
 FIELDS = FieldMap(problem="question", response="answer_text", gold_answer="gold", id="uid",
                   label_first_error_step="first_bad_step", label_correct="ok")
@@ -61,37 +61,37 @@ def test_every_bad_input_is_counted_and_stored(store, messy_jsonl):
     assert report.rejected_by_reason == {
         "malformed_json": 1, "missing_field": 2, "not_utf8": 1, "empty_response": 1, "too_large": 1, "bad_value": 3}
 
-    stored = table(store, "SELECT source_path, source_line, reason FROM rejected_rows ORDER BY source_line")
+    stored = sql_rows(store, "SELECT source_path, source_line, reason FROM rejected_rows ORDER BY source_line")
     assert stored == [(str(messy_jsonl), line, reason) for line, reason in [
         (3, "malformed_json"), (4, "missing_field"), (5, "not_utf8"), (6, "empty_response"), (7, "too_large"),
         (8, "duplicate"), (10, "bad_value"), (11, "missing_field"), (12, "bad_value"), (13, "bad_value")]]
-    details = dict(table(store, "SELECT source_line, detail FROM rejected_rows"))
+    details = dict(sql_rows(store, "SELECT source_line, detail FROM rejected_rows"))
     assert "max_response_chars=1,000,000" in details[7] and "2,000,000" in details[7]
     assert "answer_text" in details[4] and "question" in details[11]
     assert "same content as" in details[8] and ":1" in details[8]
     assert "outside the trace's 3 steps" in details[10]
-    excerpts = dict(table(store, "SELECT source_line, raw_excerpt FROM rejected_rows"))
+    excerpts = dict(sql_rows(store, "SELECT source_line, raw_excerpt FROM rejected_rows"))
     assert excerpts[3].startswith('{"uid": "c"') and len(excerpts[7]) <= 500
 
-    traces = table(store, "SELECT source_id, source_line, label_first_error_step, label_correct, len(steps), gold_answer FROM traces ORDER BY source_line")
+    traces = sql_rows(store, "SELECT source_id, source_line, label_first_error_step, label_correct, len(steps), gold_answer FROM traces ORDER BY source_line")
     assert traces == [("a", 1, None, True, 3, "4"), ("b", 2, 1, False, 3, "4"), ("k", 14, None, True, 3, "4")]
 
-    runs = table(store, "SELECT n_in, n_accepted, n_rejected, n_duplicates FROM ingest_runs")
+    runs = sql_rows(store, "SELECT n_in, n_accepted, n_rejected, n_duplicates FROM ingest_runs")
     assert runs == [(13, 3, 9, 1)]
 
 
 def test_reingest_adds_nothing(store, messy_jsonl):
     ingest_source(store, jsonl_source(messy_jsonl))
-    before = table(store, "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM rejected_rows)")
+    before = sql_rows(store, "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM rejected_rows)")
     again = ingest_source(store, jsonl_source(messy_jsonl))
     assert (again.n_in, again.n_accepted, again.n_rejected, again.n_duplicates) == (13, 0, 9, 4)
-    assert table(store, "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM rejected_rows)") == before == [(3, 10)]
+    assert sql_rows(store, "SELECT (SELECT count(*) FROM traces), (SELECT count(*) FROM rejected_rows)") == before == [(3, 10)]
 
 
 def test_raising_the_size_limit_accepts_the_big_response(store, messy_jsonl):
     report = ingest_source(store, jsonl_source(messy_jsonl, max_response_chars=3_000_000))
     assert report.n_accepted == 4 and "too_large" not in report.rejected_by_reason
-    assert table(store, "SELECT length(response) FROM traces WHERE source_id = 'g'") == [(2_000_000,)]
+    assert sql_rows(store, "SELECT length(response) FROM traces WHERE source_id = 'g'") == [(2_000_000,)]
 
 
 def test_limit_stops_early(store, messy_jsonl):
@@ -111,10 +111,10 @@ def test_parquet_with_nested_fields(store, tmp_path):
     report = ingest_source(store, source)
     assert (report.n_in, report.n_accepted, report.n_rejected) == (3, 2, 1)
     assert report.rejected_by_reason == {"missing_field": 1}
-    rows = table(store, "SELECT source_id, problem, steps, response, label_first_error_step, source_line FROM traces ORDER BY source_line")
+    rows = sql_rows(store, "SELECT source_id, problem, steps, response, label_first_error_step, source_line FROM traces ORDER BY source_line")
     assert rows == [("p1", "Solve 3*3.", ["3*3 = 9", "Answer: 9"], "3*3 = 9\n\nAnswer: 9", None, 1),
                     ("p2", "Solve 5-1.", ["5-1 = 3", "Answer: 3"], "5-1 = 3\n\nAnswer: 3", 0, 2)]
-    assert table(store, "SELECT source_line, reason FROM rejected_rows") == [(3, "missing_field")]
+    assert sql_rows(store, "SELECT source_line, reason FROM rejected_rows") == [(3, "missing_field")]
     assert ingest_source(store, source).n_accepted == 0
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 from pathlib import Path
 
 import duckdb
@@ -25,13 +24,7 @@ from rubricate.errors import ConfigError
 from rubricate.ingest import ingest_source
 from rubricate.store.db import Store, utcnow
 from rubricate.store.sqlfiles import migration_files
-from tests.ingest.helpers import table
-
-
-def write_jsonl(path: Path, rows: list[object]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    return path
-
+from tests.helpers import sql_rows, write_jsonl
 
 # -- 10.11 wrong types -----------------------------------------------------------------------------------
 
@@ -50,13 +43,13 @@ def test_wrong_types_are_rejected_with_a_reason_and_a_list_response_is_steps(sto
     report = ingest_source(store, source)
     assert (report.n_in, report.n_accepted, report.n_rejected) == (7, 2, 5)
     assert report.rejected_by_reason == {"bad_value": 5}
-    details = dict(table(store, "SELECT source_line, detail FROM rejected_rows"))
+    details = dict(sql_rows(store, "SELECT source_line, detail FROM rejected_rows"))
     assert "'r'" in details[1] and "object" in details[1] and "r.text" in details[1]  # names the fix: a path inside it
     assert "'r'" in details[2] and "bool" in details[2]
     assert "'r'" in details[4] and "object" in details[4]
     assert "'a'" in details[5] and "bool" in details[5]
     assert "'q'" in details[6] and "object" in details[6]
-    rows = table(store, "SELECT source_line, steps, gold_answer FROM traces ORDER BY source_line")
+    rows = sql_rows(store, "SELECT source_line, steps, gold_answer FROM traces ORDER BY source_line")
     assert rows == [(3, ["3+3 = 6.", "The answer is 6."], "6"), (7, ["7."], "7")]
 
 
@@ -107,7 +100,7 @@ def test_broken_parquet_files_are_rejected_files_and_the_rest_goes_on(store, tmp
     assert report.rejected_by_reason.get("unreadable_file", 0) >= 2
     assert report.n_in == report.n_accepted + report.n_rejected + report.n_duplicates
     assert report.skipped_files == [str(folder / "extra.csv"), str(folder / "notes.txt")]
-    broken = dict(table(store, "SELECT source_path, detail FROM rejected_rows WHERE reason = 'unreadable_file'"))
+    broken = dict(sql_rows(store, "SELECT source_path, detail FROM rejected_rows WHERE reason = 'unreadable_file'"))
     assert set(broken) == {str(folder / "b_empty.parquet"), str(folder / "c_corrupt.parquet")}
     assert "0 bytes" in broken[str(folder / "b_empty.parquet")]
     assert "c_corrupt.parquet" in broken[str(folder / "c_corrupt.parquet")]
@@ -128,7 +121,7 @@ def test_two_sources_over_one_file_keep_their_own_rejections(store, tmp_path):
     for name in ("first", "second"):
         report = ingest_source(store, SourceConfig(name=name, reader="jsonl", path=str(path), fields=fields))
         assert report.n_rejected == 2
-    stored = table(store, "SELECT source_name, source_line, reason FROM rejected_rows ORDER BY source_name, source_line")
+    stored = sql_rows(store, "SELECT source_name, source_line, reason FROM rejected_rows ORDER BY source_name, source_line")
     assert stored == [("first", 2, "malformed_json"), ("first", 3, "empty_response"),
                       ("second", 2, "malformed_json"), ("second", 3, "empty_response")]
 
@@ -149,16 +142,16 @@ def test_an_existing_store_migrates_its_rejected_rows(tmp_path):
     con.close()
 
     with Store(db) as store:
-        rows = table(store, "SELECT source_name, source_path, source_line, reason FROM rejected_rows ORDER BY source_line")
+        rows = sql_rows(store, "SELECT source_name, source_path, source_line, reason FROM rejected_rows ORDER BY source_line")
         assert rows == [("old_source", "/x.jsonl", 2, "malformed_json"), ("(unknown)", "/x.jsonl", 3, "bad_value")]
         # the key includes the source now: another source's rejection of the same line is kept
         cur = store.cursor()
         cur.execute("INSERT INTO rejected_rows VALUES ('new_source', '/x.jsonl', 2, 'malformed_json', 'bad', '{', 'run2', now())")
         cur.close()
-        assert table(store, "SELECT count(*) FROM rejected_rows") == [(3,)]
+        assert sql_rows(store, "SELECT count(*) FROM rejected_rows") == [(3,)]
         assert store.migrate() == []  # applied once
     with Store(db) as again:
-        assert table(again, "SELECT count(*) FROM rejected_rows") == [(3,)]
+        assert sql_rows(again, "SELECT count(*) FROM rejected_rows") == [(3,)]
 
 
 # -- 10.16 a source path that does not exist ---------------------------------------------------------------

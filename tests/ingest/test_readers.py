@@ -18,18 +18,13 @@ from rubricate.ingest import ingest_source
 from rubricate.ingest.problems import ingest_problem_set, is_problem_set
 from rubricate.ingest.readers import get_reader
 from tests.conftest import shared_data
+from tests.helpers import sql_rows
 
 
 def src(name: str, reader: str, path: Path | str | None, **kw) -> SourceConfig:
     return SourceConfig(name=name, reader=reader, path=str(path) if path is not None else None, **kw)
 
 
-def rows(store, sql: str, params: dict | None = None) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql, params or {}).fetchall()
-    finally:
-        cur.close()
 
 
 def one(store, sql: str, params: dict | None = None) -> dict:
@@ -44,7 +39,7 @@ def one(store, sql: str, params: dict | None = None) -> dict:
 
 
 def counts_by(store, dataset: str, column: str) -> dict:
-    return dict(rows(store, f"SELECT {column}, count(*) FROM traces WHERE dataset = $d GROUP BY 1", {"d": dataset}))
+    return dict(sql_rows(store, f"SELECT {column}, count(*) FROM traces WHERE dataset = $d GROUP BY 1", {"d": dataset}))
 
 
 # -- ProcessBench -----------------------------------------------------------------------------------------
@@ -55,10 +50,10 @@ def test_processbench_full_set_counts_labels_and_reingest(store):
     report = ingest_source(store, src("processbench", "processbench", folder))
     assert (report.n_in, report.n_accepted, report.n_rejected, report.n_duplicates) == (3400, 3400, 0, 0)
     assert counts_by(store, "processbench", "split") == {"gsm8k": 400, "math": 1000, "olympiadbench": 1000, "omnimath": 1000}
-    erroneous = rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct), count(label_first_error_step) FROM traces")[0]
+    erroneous = sql_rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct), count(label_first_error_step) FROM traces")[0]
     assert erroneous == (2221, 2221)
     # label -1 means all steps correct: no first error step, label_correct true
-    assert rows(store, "SELECT count(*) FROM traces WHERE label_correct AND label_first_error_step IS NOT NULL") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FROM traces WHERE label_correct AND label_first_error_step IS NOT NULL") == [(0,)]
 
     row = one(store, "SELECT * FROM traces WHERE source_id = 'gsm8k-0'")
     assert row["label_first_error_step"] == 1 and row["label_correct"] is False and row["label_final_answer_correct"] is False
@@ -68,13 +63,13 @@ def test_processbench_full_set_counts_labels_and_reingest(store):
 
     again = ingest_source(store, src("processbench", "processbench", folder))
     assert (again.n_in, again.n_accepted, again.n_duplicates) == (3400, 0, 3400)
-    assert rows(store, "SELECT count(*) FROM traces") == [(3400,)]
+    assert sql_rows(store, "SELECT count(*) FROM traces") == [(3400,)]
 
 
 def test_processbench_single_file(store):
     report = ingest_source(store, src("pb", "processbench", shared_data("processbench", "gsm8k.json")))
     assert (report.n_in, report.n_accepted) == (400, 400)
-    assert rows(store, "SELECT count(*) FROM traces WHERE NOT label_correct") == [(207,)]
+    assert sql_rows(store, "SELECT count(*) FROM traces WHERE NOT label_correct") == [(207,)]
 
 
 # -- PRMBench ---------------------------------------------------------------------------------------------
@@ -85,7 +80,7 @@ def test_prmbench_folder(store):
     # subset400 repeats 394 classified rows exactly (same class, idx, question, process): duplicates, not new traces
     assert (report.n_in, report.n_accepted, report.n_rejected, report.n_duplicates) == (6610, 6200, 16, 394)
     assert report.rejected_by_reason == {"bad_value": 16}  # error_steps beyond the end of modified_process
-    bad = rows(store, "SELECT detail FROM rejected_rows WHERE reason = 'bad_value' AND source_line = 193 AND source_path LIKE '%p2_4o_confidence%'")
+    bad = sql_rows(store, "SELECT detail FROM rejected_rows WHERE reason = 'bad_value' AND source_line = 193 AND source_path LIKE '%p2_4o_confidence%'")
     assert bad and "outside the trace's 23 steps" in bad[0][0]
 
     splits = counts_by(store, "prmbench", "split")
@@ -100,7 +95,7 @@ def test_prmbench_folder(store):
     extra = json.loads(circular["extra"])
     assert extra["error_steps"] == [3, 4, 5] and extra["has_original_process"] is True and "original_process" not in extra
 
-    multi = rows(store, "SELECT bool_and(label_correct), bool_and(label_final_answer_correct), count(label_first_error_step), count(gold_answer) "
+    multi = sql_rows(store, "SELECT bool_and(label_correct), bool_and(label_final_answer_correct), count(label_first_error_step), count(gold_answer) "
                         "FROM traces WHERE split = 'multi_solutions'")[0]
     assert multi == (True, True, 0, 165)
     # a modified question keeps no borrowed gold answer
@@ -111,7 +106,7 @@ def test_prmbench_subset_alone(store):
     report = ingest_source(store, src("prm400", "prmbench", shared_data("prmbench", "subset400")))
     assert report.n_in == 394 and report.n_duplicates == 0
     assert report.n_accepted + report.n_rejected == 394
-    assert rows(store, "SELECT count(*) FROM traces WHERE split = 'multi_solutions'") == [(10,)]
+    assert sql_rows(store, "SELECT count(*) FROM traces WHERE split = 'multi_solutions'") == [(10,)]
 
 
 # -- MR-Ben -----------------------------------------------------------------------------------------------
@@ -121,8 +116,8 @@ def test_mr_ben_all_subjects(store):
     report = ingest_source(store, src("mr_ben", "mr_ben", shared_data("mr_ben")))
     assert (report.n_in, report.n_accepted, report.n_rejected, report.n_duplicates) == (4534, 4533, 1, 0)
     assert counts_by(store, "mr_ben", "domain") == {"biology": 1035, "chemistry": 848, "code": 238, "math": 918, "medicine": 827, "physics": 667}
-    assert rows(store, "SELECT count(*) FROM traces WHERE source_path LIKE '%k_shot_demo%'") == [(0,)]
-    assert rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct), count(label_first_error_step) FROM traces") == [(2735, 2722)]
+    assert sql_rows(store, "SELECT count(*) FROM traces WHERE source_path LIKE '%k_shot_demo%'") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct), count(label_first_error_step) FROM traces") == [(2735, 2722)]
 
     claude = one(store, "SELECT * FROM traces WHERE source_id = '855fe031-17d9-482d-b10f-a2646a14786f' AND model = 'Claude2'")
     assert claude["label_first_error_step"] == 0  # "1" in the source is 1-based
@@ -149,7 +144,7 @@ def test_big_bench_mistake(store):
     assert counts_by(store, "big_bench_mistake", "split") == {
         "dyck_languages": 986, "logical_deduction": 300, "multistep_arithmetic": 300, "tracking_shuffled_objects": 300, "word_sorting": 300}
     assert counts_by(store, "big_bench_mistake", "domain") == {"symbolic": 1286, "logic": 600, "math": 300}
-    assert rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct), count(label_first_error_step) FROM traces") == [(1708, 1708)]
+    assert sql_rows(store, "SELECT count(*) FILTER (WHERE NOT label_correct), count(label_first_error_step) FROM traces") == [(1708, 1708)]
 
     dyck = one(store, "SELECT * FROM traces WHERE split = 'dyck_languages' AND source_line = 1")
     assert dyck["label_first_error_step"] == 12 and dyck["gold_answer"] == "] }" and dyck["label_final_answer_correct"] is False
@@ -165,15 +160,15 @@ def test_mathdial(store):
     report = ingest_source(store, src("mathdial", "mathdial", shared_data("mathdial_stepwise", "dataset.json")))
     # 1,002 teacher annotations of 612 distinct solutions: each annotation stays (source_id = array index)
     assert (report.n_in, report.n_accepted, report.n_rejected, report.n_duplicates) == (1002, 1002, 0, 0)
-    assert rows(store, "SELECT bool_or(label_correct), count(label_error_description), count(DISTINCT label_error_type), count(gold_answer) FROM traces") == [
-        (False, 707, 7, 1002)]
+    counts = "SELECT bool_or(label_correct), count(label_error_description), count(DISTINCT label_error_type), count(gold_answer) FROM traces"
+    assert sql_rows(store, counts) == [(False, 707, 7, 1002)]
     first = one(store, "SELECT * FROM traces WHERE source_id = '0'")
     assert first["label_first_error_step"] == 0 and first["label_error_type"] == "Missing / Wrong factual knowledge"
     assert first["label_error_description"] == "Student mix bicycles and tires." and first["gold_answer"] == "10"
     second = one(store, "SELECT * FROM traces WHERE source_id = '1'")
     assert second["label_first_error_step"] == 1 and second["gold_answer"] == "27"
     # null descriptions stay unknown, never the string "None"
-    assert rows(store, "SELECT count(*) FROM traces WHERE label_error_description IN ('', 'None')") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FROM traces WHERE label_error_description IN ('', 'None')") == [(0,)]
 
 
 # -- DebugBench -------------------------------------------------------------------------------------------
@@ -182,9 +177,9 @@ def test_mathdial(store):
 def test_debugbench(store):
     report = ingest_source(store, src("debugbench", "debugbench", shared_data("debugbench", "debugbench_all.jsonl")))
     assert (report.n_in, report.n_accepted, report.n_rejected, report.n_duplicates) == (4253, 4158, 0, 95)
-    assert rows(store, "SELECT count(*) FROM rejected_rows WHERE reason = 'duplicate'") == [(95,)]
+    assert sql_rows(store, "SELECT count(*) FROM rejected_rows WHERE reason = 'duplicate'") == [(95,)]
     assert counts_by(store, "debugbench", "split") == {"cpp": 1412, "java": 1384, "python3": 1362}
-    assert rows(store, "SELECT bool_or(label_correct), count(label_first_error_step), count(label_error_description) FROM traces") == [(False, 4157, 2016)]
+    assert sql_rows(store, "SELECT bool_or(label_correct), count(label_first_error_step), count(label_error_description) FROM traces") == [(False, 4157, 2016)]
 
     knight = one(store, "SELECT * FROM traces WHERE source_line = 1")
     assert knight["source_id"] == "knight-dialer" and knight["split"] == "cpp" and knight["domain"] == "code"
@@ -194,7 +189,7 @@ def test_debugbench(store):
     extra = json.loads(knight["extra"])
     assert extra["bug_major_category"] == "logic" and extra["first_error_step_from"] == "diff"
 
-    multi = rows(store, "SELECT label_error_type, extra->>'bug_subtype' FROM traces WHERE extra->>'bug_major_category' = 'multiple' LIMIT 200")
+    multi = sql_rows(store, "SELECT label_error_type, extra->>'bug_subtype' FROM traces WHERE extra->>'bug_major_category' = 'multiple' LIMIT 200")
     assert all(" + " in t and s in ("double", "triple", "quadruple") for t, s in multi)
 
 
@@ -221,8 +216,8 @@ def test_verl_problem_set_goes_to_problems_table(store):
 
     again = ingest_problem_set(store, source)
     assert (again.n_accepted, again.n_duplicates) == (0, 5000)
-    assert rows(store, "SELECT count(*) FROM problems") == [(5000,)]
-    assert rows(store, "SELECT count(*) FROM traces") == [(0,)]
+    assert sql_rows(store, "SELECT count(*) FROM problems") == [(5000,)]
+    assert sql_rows(store, "SELECT count(*) FROM traces") == [(0,)]
 
 
 def test_verl_rollout_dump_gives_one_trace_per_response(store, tmp_path):
@@ -238,9 +233,9 @@ def test_verl_rollout_dump_gives_one_trace_per_response(store, tmp_path):
     # 3 responses, an empty list, then a good one, an empty string and a null
     assert (report.n_in, report.n_accepted, report.n_rejected) == (7, 4, 3)
     assert report.rejected_by_reason == {"empty_response": 3}
-    got = rows(store, "SELECT problem, response, gold_answer, split, source_path FROM traces ORDER BY source_line, response")
+    got = sql_rows(store, "SELECT problem, response, gold_answer, split, source_path FROM traces ORDER BY source_line, response")
     assert got[0][:4] == ("1+1?", "2", "2", "toy") and got[0][4].endswith("rollouts.parquet#responses[0]")
-    stored = rows(store, "SELECT source_path, source_line, reason FROM rejected_rows ORDER BY source_line, source_path")
+    stored = sql_rows(store, "SELECT source_path, source_line, reason FROM rejected_rows ORDER BY source_line, source_path")
     assert [(p.rsplit("/", 1)[-1], line, r) for p, line, r in stored] == [
         ("rollouts.parquet", 2, "empty_response"), ("rollouts.parquet#responses[1]", 3, "empty_response"),
         ("rollouts.parquet#responses[2]", 3, "empty_response")]
@@ -269,5 +264,5 @@ def test_broken_json_file_is_a_rejected_row_not_a_crash(store, tmp_path):
     report = ingest_source(store, src("pb", "processbench", folder))
     assert (report.n_in, report.n_accepted) == (5, 1)
     assert report.rejected_by_reason == {"bad_value": 2, "missing_field": 1, "malformed_json": 1}
-    reasons = rows(store, "SELECT source_line, reason FROM rejected_rows ORDER BY source_path, source_line")
+    reasons = sql_rows(store, "SELECT source_line, reason FROM rejected_rows ORDER BY source_path, source_line")
     assert reasons == [(1, "bad_value"), (2, "bad_value"), (3, "missing_field"), (1, "malformed_json")]

@@ -10,17 +10,14 @@ from rubricate.judge.llm_judges import PlainJudge
 from rubricate.judge.offline import best_threshold
 from rubricate.judge.stage import judge_traces, load_traces
 from rubricate.llm.backends import NoneBackend, get_backend
+from tests.helpers import sql_rows
 from tests.judge.helpers import add_traces, arithmetic_traces, llm_cfg
 from tests.judge.judge_sim import judge_answer
 from tests.stub_server import Reply, user_text
 
 
 def _rows(store):
-    cur = store.cursor()
-    try:
-        return cur.execute("SELECT trace_id, verdict, first_error_step, error, attempts, judge_kind FROM judge_verdicts ORDER BY trace_id").fetchall()
-    finally:
-        cur.close()
+    return sql_rows(store, "SELECT trace_id, verdict, first_error_step, error, attempts, judge_kind FROM judge_verdicts ORDER BY trace_id")
 
 
 def test_judge_traces_stores_verdicts_and_a_rerun_judges_nothing(sim_server, store):

@@ -23,6 +23,7 @@ from rubricate.rubric.build import build_rubric_version
 from rubricate.rubric.descriptions import describe_new_traces
 from rubricate.rubric.model import Rubric, RubricItem
 from rubricate.verify.llm_addon import final_answer_verdicts, recover_false_negatives
+from tests.helpers import sql_records
 from tests.judge.helpers import add_traces, arithmetic_traces
 from tests.llm.test_collect import _problem_set as problem_set
 from tests.llm.test_verify_addon import _setup as setup_rule_verdicts
@@ -32,14 +33,6 @@ from tests.rubric.synthetic import synthetic_rows
 pytestmark = pytest.mark.slow
 
 
-def rows(store, sql: str, params: dict | None = None) -> list[dict]:
-    cur = store.cursor()
-    try:
-        res = cur.execute(sql, params or {})
-        cols = [d[0] for d in res.description]
-        return [dict(zip(cols, r)) for r in res.fetchall()]
-    finally:
-        cur.close()
 
 
 def rubric() -> Rubric:
@@ -58,7 +51,7 @@ def test_describe_errors_with_the_model(smol, store, tmp_path: Path):
     cfg = smol.model_copy(update={"max_tokens": 80})
     report = describe_new_traces(store, rcfg, cfg)
     assert report.n_candidates == 3 and report.n_ok + report.n_error == 3
-    described = rows(store, "SELECT status, description, error, model, attempts FROM error_descriptions")
+    described = sql_records(store, "SELECT status, description, error, model, attempts FROM error_descriptions")
     assert len(described) == 3
     for d in described:
         assert d["status"] in ("ok", "error") and d["model"] == "smollm2-135m"
@@ -75,7 +68,7 @@ def test_name_rubric_items_with_the_model(smol, store, tmp_path: Path):
     backend = get_backend(cfg, store=store)
     report = build_rubric_version(store, rcfg, cfg, backend=backend)
     assert report.created and report.n_items >= 2
-    items = rows(store, "SELECT name, named_by FROM rubric_items WHERE version_id = $v", {"v": report.version_id})
+    items = sql_records(store, "SELECT name, named_by FROM rubric_items WHERE version_id = $v", {"v": report.version_id})
     assert len(items) == report.n_items
     for item in items:  # named by the model, or kept the offline name and say why the model's answer failed
         assert item["named_by"] == "llm:smollm2-135m" or item["named_by"].startswith("offline (llm failed: "), item
@@ -114,7 +107,7 @@ def test_judge_traces_with_the_model(smol, store, kind: str):
     report = judge_traces(store, judge(backend), [t.trace_id for t in traces])
     assert report.n_judged == len(traces) and report.n_correct + report.n_incorrect + report.n_error == len(traces)
     assert report.prompt_tokens > 0 and report.completion_tokens > 0
-    stored = rows(store, "SELECT verdict, first_error_step, items, selected, error, error_stage, attempts FROM judge_verdicts")
+    stored = sql_records(store, "SELECT verdict, first_error_step, items, selected, error, error_stage, attempts FROM judge_verdicts")
     assert len(stored) == len(traces)
     for v in stored:
         if v["verdict"] == "error":  # an answer that did not parse after the re-asks: a reason, no score

@@ -10,7 +10,8 @@ import pytest
 from rubricate.config import SourceConfig
 from rubricate.ingest import ingest_source
 from rubricate.rubric.config import RubricConfig
-from tests.rubric.synthetic import source_config, synthetic_rows, write_jsonl
+from tests.helpers import write_jsonl
+from tests.rubric.synthetic import source_config, synthetic_rows
 
 # Unit tests cluster with PCA and the hdbscan library: no numba JIT (25-45 s cold per process). Items of at
 # least 10 descriptions: the synthetic kinds (12 traces each) are the items, not their wordings.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 OBJECTS = ["apples", "bicycles", "marbles", "tickets", "cookies", "pencils", "stickers", "books", "shells", "coins",
@@ -39,10 +38,6 @@ def synthetic_rows(per_kind: int, start: int = 0) -> list[dict]:
             )
     return rows
 
-
-def write_jsonl(path: Path, rows: list[dict]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    return path
 
 
 def source_config(name: str, path: Path, domain: str = "math") -> dict:

@@ -14,6 +14,7 @@ from rubricate.rubric.embed import embed_new_descriptions
 from rubricate.rubric.model import Rubric
 from rubricate.rubric.report import write_report
 from rubricate.rubric.versions import RubricNotFound, export_rubric, load_rubric
+from tests.helpers import sql_rows
 from tests.rubric.conftest import fast_rubric, ingest_rows
 from tests.rubric.synthetic import synthetic_rows
 from tests.stub_server import Reply, StubOpenAIServer, user_text
@@ -27,12 +28,6 @@ def refresh(store, rcfg):
     return described, embedded, build_rubric_version(store, rcfg, NO_LLM)
 
 
-def rows_of(store, sql: str) -> list[tuple]:
-    cur = store.cursor()
-    try:
-        return cur.execute(sql).fetchall()
-    finally:
-        cur.close()
 
 
 def test_versions_keep_item_ids_and_refresh_embeds_only_new_texts(synthetic_store, tmp_path: Path):
@@ -55,8 +50,8 @@ def test_versions_keep_item_ids_and_refresh_embeds_only_new_texts(synthetic_stor
     rubric2 = load_rubric(synthetic_store)
     assert rubric2.version_id == v2.version_id != v1.version_id
     assert {i.item_id for i in rubric2.items} == {i.item_id for i in rubric1.items}  # ids persist
-    assert rows_of(synthetic_store, f"SELECT parent_version_id, seq FROM rubric_versions WHERE version_id = '{v2.version_id}'") == [(v1.version_id, 2)]
-    assert rows_of(synthetic_store, f"SELECT count(*) FROM rubric_members WHERE version_id = '{v2.version_id}'") == [(42,)]
+    assert sql_rows(synthetic_store, f"SELECT parent_version_id, seq FROM rubric_versions WHERE version_id = '{v2.version_id}'") == [(v1.version_id, 2)]
+    assert sql_rows(synthetic_store, f"SELECT count(*) FROM rubric_members WHERE version_id = '{v2.version_id}'") == [(42,)]
     assert load_rubric(synthetic_store, v1.version_id).version_id == v1.version_id  # old versions stay loadable
 
 
@@ -77,7 +72,7 @@ def test_no_wrong_traces_stores_an_empty_version_that_says_why(store, tmp_path: 
     assert (described.n_candidates, embedded.n_new) == (0, 0)
     assert (built.status, built.n_items, built.created) == ("empty", 0, True)
     assert "no error descriptions to cluster" in built.message
-    assert rows_of(store, "SELECT status, n_descriptions FROM rubric_versions") == [("empty", 0)]
+    assert sql_rows(store, "SELECT status, n_descriptions FROM rubric_versions") == [("empty", 0)]
     with pytest.raises(RubricNotFound, match="run the rubric_refresh flow"):
         load_rubric(store)
     report = write_report(store, built.version_id, tmp_path / "report")
@@ -88,7 +83,7 @@ def test_fewer_descriptions_than_min_cluster_size_is_an_empty_version(store, tmp
     ingest_rows(store, tmp_path, synthetic_rows(2), "few")
     *_, built = refresh(store, fast_rubric())
     assert built.status == "empty" and "fewer than min_cluster_size=10" in built.message
-    assert rows_of(store, f"SELECT count(*), count(item_id) FROM rubric_members WHERE version_id = '{built.version_id}'") == [(6, 0)]
+    assert sql_rows(store, f"SELECT count(*), count(item_id) FROM rubric_members WHERE version_id = '{built.version_id}'") == [(6, 0)]
 
 
 def test_llm_descriptions_and_names_and_a_failure_makes_a_partial_version(store, tmp_path: Path):
@@ -121,7 +116,7 @@ def test_llm_descriptions_and_names_and_a_failure_makes_a_partial_version(store,
 
 
 def test_build_for_a_subset_stays_out_of_the_main_history(synthetic_store):
-    ids = [r[0] for r in rows_of(synthetic_store, "SELECT trace_id FROM traces ORDER BY trace_id")]
+    ids = [r[0] for r in sql_rows(synthetic_store, "SELECT trace_id FROM traces ORDER BY trace_id")]
     result = build_rubric(synthetic_store, fast_rubric(), trace_ids=ids[:30])
     assert result.build.rubric_name.startswith("default-subset-") and result.build.n_descriptions == 30
     assert result.describe["n_ok"] == 30  # only the subset was described

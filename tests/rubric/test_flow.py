@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.helpers import write_jsonl
 from tests.rubric.conftest import FAST_CLUSTER
-from tests.rubric.synthetic import source_config, synthetic_rows, write_jsonl
+from tests.rubric.synthetic import source_config, synthetic_rows
 
 
 @pytest.fixture

@@ -7,15 +7,26 @@ returns to the caller, like sympy's exact arithmetic did. Module-level, so worke
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from rubricate.verify.rules import RuleVerdict, verify_response
 
 HANG_MARKER = "<hang forever>"
+_READY = re.compile(r"<ready: (?P<path>[^>]+)>")  # a file the worker creates once it is inside the hang
+
+
+def hang_response(ready_file: Path | None = None) -> str:
+    """A response that hangs its worker; with `ready_file`, the worker creates that file as the hang begins."""
+    return f"So the answer is $\\boxed{{2}}$. {HANG_MARKER}" + (f" <ready: {ready_file}>" if ready_file else "")
 
 
 def verify_or_hang(gold: str | None, response: str, **kwargs: Any) -> RuleVerdict:
     if HANG_MARKER in response:
+        ready = _READY.search(response)
+        if ready:
+            Path(ready["path"]).touch()
         n = 0
         while True:  # pure computation, no sleep: only a kill stops it
             n = (n * 7 + 1) % 1_000_003

@@ -11,12 +11,13 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 from rubricate.verify.pool import VerifyPool
 from rubricate.verify.rules import RuleVerdict
-from tests.verify.stand_in_hang import HANG_MARKER, verify_or_hang
+from tests.verify.stand_in_hang import hang_response, verify_or_hang
 
-HANG = ("2", f"So the answer is $\\boxed{{2}}$. {HANG_MARKER}")
+HANG = ("2", hang_response())
 EASY = [("\\frac{1}{2}", "so it is \\boxed{0.5}"), ("12", "The answer is 13."), ("C", "Answer: (C)")] * 3
 EXPECTED_EASY = ["correct", "incorrect", "correct"] * 3
 
@@ -60,19 +61,23 @@ def test_hang_is_cut_off_when_called_from_a_worker_thread() -> None:
     assert easy.verdict == "correct"
 
 
-def test_killed_worker_costs_one_item_not_the_map() -> None:
+def test_killed_worker_costs_one_item_not_the_map(tmp_path: Path) -> None:
     """A worker that dies (here: SIGKILL, as the OOM killer would) is an error verdict for its item."""
     with VerifyPool(workers=1, timeout_s=60.0, batch_size=8, fn=verify_or_hang, fn_kwargs={"mv_timeout_s": None}) as pool:
         pool.map([EASY[0]])  # worker is up and warm
         victim = pool.worker_pids()[0]
 
-        def kill_soon() -> None:
-            time.sleep(1.0)  # the worker is inside the hang by then (it would run for minutes)
+        ready = tmp_path / "inside-the-hang"
+
+        def kill_when_inside_the_hang() -> None:
+            deadline = time.monotonic() + 60
+            while not ready.exists() and time.monotonic() < deadline:  # the worker says when it is in the hang
+                time.sleep(0.01)
             os.kill(victim, signal.SIGKILL)
 
-        killer = threading.Thread(target=kill_soon)
+        killer = threading.Thread(target=kill_when_inside_the_hang)
         killer.start()
-        verdicts = pool.map([EASY[1], HANG, *EASY[:3]])
+        verdicts = pool.map([EASY[1], ("2", hang_response(ready)), *EASY[:3]])
         killer.join()
         assert pool.crashes == 1 and pool.restarts == 1 and victim not in pool.worker_pids()
     assert verdicts[1].verdict == "error" and "worker process died" in verdicts[1].reason
