@@ -473,8 +473,9 @@ class OnlineReward:
 
     def _finish(self, d: Decision, detail: str | None) -> OnlineScore:
         if d.status == "scored":
+            assert d.reward is not None  # only a dropped decision has no reward
             self._count(d.reason)
-            return OnlineScore(float(d.reward), "scored", d.source, d.reason)  # type: ignore[arg-type]
+            return OnlineScore(float(d.reward), "scored", d.source, d.reason)
         return self._outage(d.reason, detail)
 
     def _outage(self, reason: str, detail: str | None) -> OnlineScore:

@@ -226,12 +226,13 @@ def _interval_union(s: Seq) -> list[tuple[float, bool, float, bool]] | None:
 
 
 def _as_named(s: Seq) -> dict[str, Node] | None:
-    if not all(isinstance(i, Assign) for i in s.items):
+    assigns = [i for i in s.items if isinstance(i, Assign)]
+    if len(assigns) != len(s.items):
         return None
-    names = [i.name for i in s.items]  # type: ignore[union-attr]
+    names = [a.name for a in assigns]
     if len(set(names)) != len(names):
         return None  # x = 1, x = 2: a list of solutions, compared as a list
-    return {i.name: i.node for i in s.items}  # type: ignore[union-attr]
+    return {a.name: a.node for a in assigns}
 
 
 def _cmp_named(g: dict[str, Node], p: dict[str, Node]) -> Decision:

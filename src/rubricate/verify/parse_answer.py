@@ -8,7 +8,7 @@ import math
 import re
 from fractions import Fraction
 from functools import lru_cache
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from rubricate.verify.answer_nodes import Assign, Choice, Expr, Node, Num, Rel, Seq, Text
 from rubricate.verify.arithmetic import Value, evaluate
@@ -314,7 +314,9 @@ def parse(s: str, depth: int = 0) -> Node:
         nodes = [parse(p, depth + 1) for p in parts]
         if semicolons:  # "p=5,q=2; p=7,q=2": each group of assignments is one tuple of values
             nodes = [
-                Seq("tuple", tuple(i.node for i in n.items)) if isinstance(n, Seq) and n.items and all(isinstance(i, Assign) for i in n.items) else n  # type: ignore[union-attr]
+                # the isinstance in the generator only narrows: every item is an Assign by then
+                Seq("tuple", tuple(i.node for i in n.items if isinstance(i, Assign)))
+                if isinstance(n, Seq) and n.items and all(isinstance(i, Assign) for i in n.items) else n
                 for n in nodes
             ]
         items = _flatten(nodes)
@@ -373,8 +375,8 @@ def parse(s: str, depth: int = 0) -> Node:
             return Seq("set", tuple(items), "{", "}")
         elements = tuple(parse(p, depth + 1) for p in inner_parts)
         has_inf = any(isinstance(i, Num) and isinstance(i.value, float) and math.isinf(i.value) for i in elements)
-        kind = "interval" if len(elements) == 2 and (o == "[" or c == "]" or has_inf) else "tuple"
-        return Seq(kind, elements, o, c)  # type: ignore[arg-type]
+        kind: Literal["interval", "tuple"] = "interval" if len(elements) == 2 and (o == "[" or c == "]" or has_inf) else "tuple"
+        return Seq(kind, elements, o, c)
     return _scalar(s)
 
 
@@ -420,10 +422,10 @@ def _labelled_values(s: str) -> Seq | None:
     if re.search(r"(?<![\d.])[A-Za-z](?![A-Za-z])", rest):  # a variable left: not just labelled numbers
         return None
     items = [t for t in _SEPARATORS.split(rest) if t]
-    values = [evaluate(t) for t in items]
-    if len(items) < 2 or any(v is None for v in values):
+    values = [v for t in items if (v := evaluate(t)) is not None]
+    if len(items) < 2 or len(values) != len(items):  # a part that is no number
         return None
-    return Seq("tuple", tuple(Num(v, is_exact(t, v), **_precision(t)) for t, v in zip(items, values)))  # type: ignore[arg-type]
+    return Seq("tuple", tuple(Num(v, is_exact(t, v), **_precision(t)) for t, v in zip(items, values)))
 
 
 def _set_builder(s: str, depth: int) -> Node | None:
