@@ -131,6 +131,6 @@ def tracked_flow_run(
                        lease.mlflow_run_id or "-", lease.prefect_flow_run_id or "-")
     crash_prefect_runs(reaped)
     all_tags = {"prefect.flow_run_id": prefect_id, **(tags or {})}
-    with hold_lease(cfg, flow_name, prefect_id) as lease, track_run(cfg, flow_name, run_name=run_name, tags=all_tags, extra_params=extra_params) as tracker:
-        lease.attach(tracker.run_id, cfg.tracking_uri() if tracker.enabled else None)
+    with hold_lease(cfg, flow_name, prefect_id) as handle, track_run(cfg, flow_name, run_name=run_name, tags=all_tags, extra_params=extra_params) as tracker:
+        handle.attach(tracker.run_id, cfg.tracking_uri() if tracker.enabled else None)
         yield tracker

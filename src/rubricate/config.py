@@ -153,15 +153,16 @@ class FieldMap(Strict):
         for name in MAPPABLE_FIELDS:
             value = getattr(self, name)
             if value:
-                out[name] = value if isinstance(value, FieldSpec) else FieldSpec(path=value)
+                # validated from a dict: the typed constructor knows `path` only by its alias `from`
+                out[name] = value if isinstance(value, FieldSpec) else FieldSpec.model_validate({"from": value})
         return out
 
     @classmethod
     def identity(cls, columns: list[str]) -> "FieldMap":
         """The mapping where each column is named after its field (the SQL reader's output)."""
-        present = {c: c for c in columns if c in MAPPABLE_FIELDS}
-        present.setdefault("response", None)  # type: ignore[arg-type]
-        return cls(**present)
+        present: dict[str, str | None] = {c: c for c in columns if c in MAPPABLE_FIELDS}
+        present.setdefault("response", None)
+        return cls.model_validate(present)
 
 
 class SourceConfig(Strict):

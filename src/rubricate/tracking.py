@@ -61,15 +61,21 @@ class RunTracker:
     def enabled(self) -> bool:
         return self._client is not None and self.run_id is not None
 
+    def _live(self) -> tuple["MlflowClient", str]:
+        """The client and the run id, for a method that has checked `enabled`."""
+        assert self._client is not None and self.run_id is not None, "tracking is disabled"
+        return self._client, self.run_id
+
     def log_params(self, params: Mapping[str, Any]) -> None:
         """Log params; a value whose name says key, token, secret or password is logged as `<redacted>`."""
         if not self.enabled:
             return
         from mlflow.entities import Param
 
+        client, run_id = self._live()
         items = [Param(k, str(v)[:6000]) for k, v in redact(params).items()]
         for i in range(0, len(items), 100):  # MLflow caps a batch at 100 params
-            self._client.log_batch(self.run_id, params=items[i : i + 100])  # type: ignore[union-attr]
+            client.log_batch(run_id, params=items[i : i + 100])
 
     def log_metrics(self, metrics: Mapping[str, float | int | None], step: int | None = None) -> None:
         if not self.enabled:
@@ -79,9 +85,10 @@ class RunTracker:
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
+        client, run_id = self._live()
         items = [Metric(k, float(v), now, step or 0) for k, v in metrics.items() if v is not None]
         for i in range(0, len(items), 1000):
-            self._client.log_batch(self.run_id, metrics=items[i : i + 1000])  # type: ignore[union-attr]
+            client.log_batch(run_id, metrics=items[i : i + 1000])
 
     def log_report(self, prefix: str, report: Mapping[str, Any], *, only: Sequence[str] | None = None) -> None:
         """A stage report's numbers as metrics `<prefix>.<key>`; text, flags (bools), lists, nested mappings and
@@ -92,23 +99,28 @@ class RunTracker:
         if self.enabled:
             from mlflow.entities import RunTag
 
-            self._client.log_batch(self.run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])  # type: ignore[union-attr]
+            client, run_id = self._live()
+            client.log_batch(run_id, tags=[RunTag(k, str(v)) for k, v in tags.items()])
 
     def log_text(self, text: str, artifact_file: str) -> None:
         if self.enabled:
-            self._client.log_text(self.run_id, text, artifact_file)  # type: ignore[union-attr]
+            client, run_id = self._live()
+            client.log_text(run_id, text, artifact_file)
 
     def log_dict(self, obj: Any, artifact_file: str) -> None:
         if self.enabled:
-            self._client.log_dict(self.run_id, obj, artifact_file)  # type: ignore[union-attr]
+            client, run_id = self._live()
+            client.log_dict(run_id, obj, artifact_file)
 
     def log_artifact(self, path: str | Path, artifact_path: str | None = None) -> None:
         if self.enabled:
-            self._client.log_artifact(self.run_id, str(path), artifact_path)  # type: ignore[union-attr]
+            client, run_id = self._live()
+            client.log_artifact(run_id, str(path), artifact_path)
 
     def log_figure(self, figure: Any, artifact_file: str) -> None:
         if self.enabled:
-            self._client.log_figure(self.run_id, figure, artifact_file)  # type: ignore[union-attr]
+            client, run_id = self._live()
+            client.log_figure(run_id, figure, artifact_file)
 
     def log_dataset_input(
         self,
@@ -133,7 +145,8 @@ class RunTracker:
             schema=json.dumps(schema, sort_keys=True) if schema else None,
             profile=json.dumps(profile, sort_keys=True, default=str) if profile else None,
         )
-        self._client.log_inputs(self.run_id, [DatasetInput(dataset, tags=[InputTag("mlflow.data.context", context)])])  # type: ignore[union-attr]
+        client, run_id = self._live()
+        client.log_inputs(run_id, [DatasetInput(dataset, tags=[InputTag("mlflow.data.context", context)])])
 
     @property
     def client(self) -> "MlflowClient | None":

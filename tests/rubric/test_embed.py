@@ -44,3 +44,14 @@ def test_load_embedder_gives_the_judge_the_rubric_space():
     name, embed = load_embedder()
     assert name == DEFAULT_MODEL_ID
     assert embed(["adds a quantity twice"]).shape == (1, 384) and embed([]).shape == (0, 384)
+
+
+def test_a_model_that_states_no_dimension_is_a_clear_error():
+    class NoDimension:  # sentence-transformers returns None when no module of the model states its width
+        def get_sentence_embedding_dimension(self) -> None:
+            return None
+
+    embedder = Embedder(EmbedderConfig())
+    embedder._model = NoDimension()  # type: ignore[assignment]
+    with pytest.raises(EmbedderError, match="does not state its embedding dimension"):
+        embedder.encode([])

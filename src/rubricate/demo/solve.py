@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from rubricate.demo.numbers import fmt, misread_value, slip_value
-from rubricate.demo.templates import ERROR_TYPES, Problem, Step, demo_data
+from rubricate.demo.templates import ERROR_TYPES, ErrorType, Problem, Step, demo_data
 
 SLIP, WRONG_OP, DROP, UNITS, SIGN, MISREAD, OFF1, MISMATCH = ERROR_TYPES
 
@@ -44,7 +44,7 @@ SWAP = {"+": "-", "-": "+", "*": "/", "/": "*"}
 
 @dataclass
 class Fault:
-    kind: str
+    kind: ErrorType
     step: int | None = None  # index into Problem.steps
     given: str | None = None  # misread_quantity target
     silent: bool = False  # arithmetic_slip whose wrong value is not carried on
@@ -102,7 +102,8 @@ def solve(problem: Problem, fault: Fault | None, rng: random.Random, intro: str 
             continue
         a, b = _operand(st.a, env), _operand(st.b, env)
         right = apply(st.op, a, b)
-        op, b_used, says = st.op, b, st.say
+        op: str = st.op  # a wrong operation swaps it (SWAP)
+        b_used, says = b, st.say
         if strike in (WRONG_OP, SIGN):
             op = SWAP[op]
         if strike == UNITS and st.conv is not None:
@@ -163,9 +164,9 @@ def _describe_step(fault: Fault, st: Step, ctx: dict[str, str], right: float, de
     raise ValueError(fault.kind)
 
 
-def possible_faults(problem: Problem) -> dict[str, list[Fault]]:
+def possible_faults(problem: Problem) -> dict[ErrorType, list[Fault]]:
     """Every (type -> faults) that can strike this problem."""
-    found: dict[str, list[Fault]] = {t: [] for t in ERROR_TYPES}
+    found: dict[ErrorType, list[Fault]] = {t: [] for t in ERROR_TYPES}
     for i, st in enumerate(problem.steps):
         for kind in st.faults:
             if kind == MISREAD:

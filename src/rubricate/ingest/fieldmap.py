@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from rubricate.config import BOOL_FIELDS, STEP_FIELDS, FieldMap, SourceConfig, value_key
-from rubricate.ingest.records import ReadResult, Rejection, TraceDraft, excerpt
+from rubricate.ingest.records import Rejection, TraceDraft, excerpt
 
 MISSING: Any = object()  # a path that matches nothing (unlike a JSON null, which is present and empty)
 
@@ -162,7 +162,7 @@ class FieldReader:
         return (None, True) if value is MISSING else (value, False)
 
     # -- one row ---------------------------------------------------------------------------------------
-    def map_row(self, row: Any, line: int) -> ReadResult:
+    def map_row(self, row: Any, line: int) -> TraceDraft | Rejection:
         if not isinstance(row, dict):
             return Rejection(line, "bad_value", f"row is a JSON {_kind(row)}, expected an object", _raw(row))
         raw: dict[str, Any] = {}

@@ -95,7 +95,7 @@ def ingest_problem_set(
     if not hasattr(reader, "read_problems"):
         raise IngestError(f"source '{source.name}': reader '{source.reader}' has no problem-set mode; "
                           "use the verl reader with `options: {problems_only: true}`")
-    for item in writer.count_in(reader.read_problems(source)):  # type: ignore[attr-defined]
+    for item in writer.count_in(reader.read_problems(source)):
         if isinstance(item, Rejection):
             writer.reject(item)
             continue

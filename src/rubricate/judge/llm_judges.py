@@ -45,7 +45,7 @@ class PlainJudge(_LLMJudgeBase):
     """The baseline users would otherwise use: "is this solution correct, and where is the first error?"."""
 
     kind = "plain"
-    rubric_version = None
+    rubric_version: str | None = None  # the Judge protocol's type: a plain judge uses no rubric
 
     def __init__(self, backend: LLMBackend, **kw: Any) -> None:
         super().__init__(backend, **kw)

@@ -69,7 +69,7 @@ def best_threshold(scores: np.ndarray, wrong: np.ndarray) -> tuple[float, float]
 
 class EmbeddingJudge:
     kind = "offline"
-    prompt_id = None
+    prompt_id: str | None = None  # the Judge protocol's type: no prompt, embeddings only
 
     def __init__(self, embed: "EmbedFn", embedder_name: str, rubric: Rubric | None = None, *, k: int = 3) -> None:
         self.embed = embed

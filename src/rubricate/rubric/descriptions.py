@@ -151,7 +151,8 @@ def describe_new_traces(
             "configure the `llm:` section (kind: litellm or vllm_batch, model: ...) or set rubric.source: dataset"
         )
     did = describer_id(rcfg, llm)
-    report = DescribeReport(describer_id=did, source=rcfg.source, errors=[])
+    errors: list[str] = []  # report.errors, held as a plain list (the field is Optional)
+    report = DescribeReport(describer_id=did, source=rcfg.source, errors=errors)
     params = {"describer_id": did, "max_attempts": rcfg.llm_max_attempts, **scope_params(rcfg, trace_ids)}
     candidates = store.frame("rubric/traces_to_describe", params)
     report.n_candidates = candidates.height
@@ -169,7 +170,8 @@ def describe_new_traces(
         if rcfg.source == "llm":
             from rubricate.rubric.llm_describe import describe_with_llm
 
-            rows = describe_with_llm(traces, did, rcfg, backend, now)  # type: ignore[arg-type]
+            assert backend is not None  # an llm source got its backend above
+            rows = describe_with_llm(traces, did, rcfg, backend, now)
         else:
             rows = [describe_from_dataset(t, did, rcfg, now) for t in traces]
         store.insert_frame("rubric/upsert_descriptions", pl.DataFrame(rows, schema=DESCRIPTION_SCHEMA))
@@ -178,8 +180,8 @@ def describe_new_traces(
             report.n_ok += status == "ok"
             report.n_error += status == "error"
             report.n_skipped += status == "skipped"
-            if status != "ok" and len(report.errors) < 5:  # type: ignore[arg-type]
-                report.errors.append(row["error"])  # type: ignore[union-attr]
+            if status != "ok" and len(errors) < 5:
+                errors.append(row["error"])
         if progress:
             progress(report)
     report.seconds = round(time.perf_counter() - t0, 3)

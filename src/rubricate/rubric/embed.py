@@ -108,7 +108,10 @@ class Embedder:
     @property
     def dim(self) -> int:
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        return int(get_dim())
+        dim = get_dim()
+        if dim is None:  # sentence-transformers gives None when no module of the model states its output width
+            raise EmbedderError(f"the embedding model '{self.model_id}' does not state its embedding dimension")
+        return int(dim)
 
 
 def embed_missing(

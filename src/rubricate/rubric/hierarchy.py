@@ -50,8 +50,9 @@ def group_categories(cents: np.ndarray, n_categories: int | None, min_similarity
     if n_categories is not None:
         model = AgglomerativeClustering(n_clusters=min(n_categories, k), metric="cosine", linkage="average")
     else:
+        assert min_similarity is not None  # with neither given, n_categories was set above
         model = AgglomerativeClustering(
-            n_clusters=None, distance_threshold=1.0 - float(min_similarity), metric="cosine", linkage="average"  # type: ignore[arg-type]
+            n_clusters=None, distance_threshold=1.0 - float(min_similarity), metric="cosine", linkage="average"
         )
     raw = model.fit_predict(cents)
     order: dict[int, int] = {}

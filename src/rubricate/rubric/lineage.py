@@ -41,8 +41,8 @@ def match_items(
     """Ids for the new clusters (in order) and the changes against the previous items."""
     k_new, k_prev = new_cents.shape[0], len(prev_ids)
     if k_prev == 0:
-        ids = [make_id(i) for i in range(k_new)]
-        return ids, [Change("added", i) for i in ids]
+        fresh = [make_id(i) for i in range(k_new)]
+        return fresh, [Change("added", i) for i in fresh]
     sims = new_cents @ prev_cents.T if k_new else np.zeros((0, k_prev))
     best_prev = [int(np.argmax(sims[i])) if sims[i].max() >= min_similarity else None for i in range(k_new)]
     best_new = [int(np.argmax(sims[:, j])) if k_new and sims[:, j].max() >= min_similarity else None for j in range(k_prev)]
@@ -61,20 +61,22 @@ def match_items(
         changes.append(Change("kept", prev_ids[j], [prev_ids[j]], float(sims[winner, j])))
         for i in suitors:
             if i != winner:
-                ids[i] = make_id(i)
-                changes.append(Change("split", ids[i], [prev_ids[j]], float(sims[i, j])))
+                ids[i] = split_id = make_id(i)
+                changes.append(Change("split", split_id, [prev_ids[j]], float(sims[i, j])))
     # Merged: previous items not kept whose best new cluster kept another id.
     absorbed: dict[int, list[int]] = {}
     for j in range(k_prev):
-        i = best_new[j]
-        if j not in kept_prev and i is not None and ids[i] is not None:
-            absorbed.setdefault(i, []).append(j)
+        best = best_new[j]
+        if j not in kept_prev and best is not None and ids[best] is not None:
+            absorbed.setdefault(best, []).append(j)
     for i, js in sorted(absorbed.items()):
-        changes.append(Change("merged", ids[i], [prev_ids[j] for j in js], float(max(sims[i, j] for j in js))))  # type: ignore[arg-type]
+        kept_id = ids[i]
+        assert kept_id is not None  # absorbed holds only clusters that kept an id
+        changes.append(Change("merged", kept_id, [prev_ids[j] for j in js], float(max(sims[i, j] for j in js))))
     for i in range(k_new):
         if ids[i] is None:
-            ids[i] = make_id(i)
-            changes.append(Change("added", ids[i], [], float(sims[i].max()) if k_prev else None))
+            ids[i] = added_id = make_id(i)
+            changes.append(Change("added", added_id, [], float(sims[i].max()) if k_prev else None))
     merged_prev = {j for js in absorbed.values() for j in js}
     for j in range(k_prev):
         if j not in kept_prev and j not in merged_prev:

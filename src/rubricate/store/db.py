@@ -18,11 +18,11 @@ import atexit
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import duckdb
 import polars as pl
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 Params = dict[str, Any] | None
 # DuckDB's out-of-memory error, for callers that turn it into advice (a memory limit to raise) without importing duckdb.
 OutOfMemory = duckdb.OutOfMemoryException
-Incoming = "pl.DataFrame | pa.Table | None"  # a frame the statement reads as the view `incoming`
+# A frame the statement reads as the view `incoming`; quoted (pyarrow is imported for type checking only).
+Incoming: TypeAlias = "pl.DataFrame | pa.Table | None"
 
 
 def utcnow() -> datetime:
@@ -241,11 +242,13 @@ class Store:
         with self.session() as s:
             return s.insert_frame(name, frame, params)
 
-    def iter_batches(self, name: str, params: Params = None, batch_size: int = 100_000) -> Iterator[pl.DataFrame]:
-        """Stream a query's result in Polars batches (bounded memory)."""
+    def iter_batches(self, name: str, params: Params = None, batch_size: int = 100_000) -> Generator[pl.DataFrame, None, None]:
+        """Stream a query's result in Polars batches (bounded memory). A generator: close() ends the session early."""
         with self.session() as s:
             for batch in s.arrow_reader(name, params, batch_size):
-                yield pl.from_arrow(batch)  # type: ignore[misc]
+                frame = pl.from_arrow(batch)
+                assert isinstance(frame, pl.DataFrame)  # a RecordBatch becomes a DataFrame (an Array a Series)
+                yield frame
 
     def table_counts(self, tables: list[str]) -> dict[str, int]:
         with self.session() as s:

@@ -221,7 +221,8 @@ class Eval:
         if tok == "|":
             v = self.expr()
             self.take("|")
-            return abs(v)
+            # abs() of a Fraction | float infers their join (object): take it per type
+            return abs(v) if isinstance(v, Fraction) else abs(v)
         if tok == "[":
             v = self.expr()
             self.take("]")

@@ -205,11 +205,11 @@ def _interval_union(s: Seq) -> list[tuple[float, bool, float, bool]] | None:
         it = _unwrap(it)
         if not (isinstance(it, Seq) and it.kind in ("interval", "tuple") and len(it.items) == 2):
             return None
-        lo, hi = (_unwrap(x) for x in it.items)
-        if not (isinstance(lo, Num) and isinstance(hi, Num)):
+        lo_end, hi_end = (_unwrap(x) for x in it.items)
+        if not (isinstance(lo_end, Num) and isinstance(hi_end, Num)):
             return None
         try:
-            spans.append((float(lo.value), it.open == "[", float(hi.value), it.close == "]"))
+            spans.append((float(lo_end.value), it.open == "[", float(hi_end.value), it.close == "]"))
         except OverflowError:
             return None
     spans.sort(key=lambda t: (t[0], not t[1]))
@@ -226,12 +226,13 @@ def _interval_union(s: Seq) -> list[tuple[float, bool, float, bool]] | None:
 
 
 def _as_named(s: Seq) -> dict[str, Node] | None:
-    if not all(isinstance(i, Assign) for i in s.items):
+    assigns = [i for i in s.items if isinstance(i, Assign)]
+    if len(assigns) != len(s.items):
         return None
-    names = [i.name for i in s.items]  # type: ignore[union-attr]
+    names = [a.name for a in assigns]
     if len(set(names)) != len(names):
         return None  # x = 1, x = 2: a list of solutions, compared as a list
-    return {i.name: i.node for i in s.items}  # type: ignore[union-attr]
+    return {a.name: a.node for a in assigns}
 
 
 def _cmp_named(g: dict[str, Node], p: dict[str, Node]) -> Decision:
@@ -348,8 +349,11 @@ def cmp(g: Node, p: Node) -> Decision:
             if g.canon == p.canon and g.canon:
                 return True, "same expression"
             return identity(g.text, p.text)
-        expr = g if isinstance(g, Expr) else p
-        other = p if expr is g else g
+        if isinstance(g, Expr):
+            expr, other = g, p
+        else:
+            assert isinstance(p, Expr)  # one side is an Expr, by the test above
+            expr, other = p, g
         if isinstance(other, Num) and not other.percent and other.unit is None:
             eq, why = identity(expr.text, "0")  # an expression with variables is not a number
             if eq is False and why.startswith("different variables"):
@@ -383,8 +387,11 @@ def cmp(g: Node, p: Node) -> Decision:
             return (eq, why) if eq else (None, "decimal comma or list")
         return _cmp_seq(g, p)
     if isinstance(g, Seq) or isinstance(p, Seq):
-        seq = g if isinstance(g, Seq) else p
-        other = p if seq is g else g
+        if isinstance(g, Seq):
+            seq, other = g, p
+        else:
+            assert isinstance(p, Seq)  # one side is a Seq, by the test above
+            seq, other = p, g
         if seq.loose_commas and isinstance(other, Num):
             # "1,22" against a single number: equal only when read with a decimal comma
             a, b = (_unwrap(i) for i in seq.items)

@@ -66,7 +66,7 @@ def _mv_parse(text: str, timeout: int | None) -> list:
     from math_verify.errors import TimeoutException
 
     try:
-        return parse(text, parsing_timeout=timeout, raise_on_error=True)  # type: ignore[arg-type]
+        return parse(text, parsing_timeout=timeout, raise_on_error=True)
     except TimeoutException:
         raise MathVerifyTimeout(f"math-verify parse timed out after {timeout}s") from None
     except Exception as exc:  # math-verify (sympy, antlr) failing on an odd answer: no parse, said in the reason
@@ -104,7 +104,7 @@ def math_verify_equivalent(gold: str, pred: str, timeout: int | None) -> Compari
     for gi in g:
         for pi in p:
             try:
-                if verify(gi, pi, timeout_seconds=timeout, raise_on_error=True):  # type: ignore[arg-type]
+                if verify(gi, pi, timeout_seconds=timeout, raise_on_error=True):
                     suspicious = _differs_only_in_numbers(gold, pred)
                     if suspicious:
                         return Comparison(False, f"math-verify said equivalent, but {suspicious}", "math-verify")

@@ -5,6 +5,7 @@ its meaning): unicode and LaTeX spellings, delimiters, thousands separators, a b
 from __future__ import annotations
 
 import re
+from typing import Callable
 
 __all__ = ["normalize_answer", "repair_escapes"]
 
@@ -17,7 +18,8 @@ _UNICODE = str.maketrans(
         "λ": r"\lambda ", "μ": r"\mu ", "ρ": r"\rho ", "σ": r"\sigma ", "φ": r"\varphi ", "ω": r"\omega ",
     }
 )
-_SUBS: list[tuple[re.Pattern[str], str]] = [
+# a replacement is a template or, for the unit vectors, a function of the match
+_SUBS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"(?<!\\)\\\\(?=[A-Za-z{}%$])"), r"\\"),  # doubled backslashes from JSON-escaped sources
     (re.compile(r"\\[()\[\]]"), " "),  # \( \) \[ \] delimiters
     (re.compile(r"(?<!\\)\$"), " "),  # $ delimiters (an escaped \$ is currency, kept for now)

@@ -8,6 +8,7 @@ import math
 import re
 from fractions import Fraction
 from functools import lru_cache
+from typing import Literal, TypedDict
 
 from rubricate.verify.answer_nodes import Assign, Choice, Expr, Node, Num, Rel, Seq, Text
 from rubricate.verify.arithmetic import Value, evaluate
@@ -206,7 +207,14 @@ def _scalar(s: str) -> Node:
 _DECIMAL = re.compile(r"^[-+]?(\d*)\.(\d+)$")
 
 
-def _precision(s: str) -> dict[str, int]:
+class _Precision(TypedDict, total=False):
+    """Num's optional decimals / significant, passed on as keywords."""
+
+    decimals: int
+    significant: int
+
+
+def _precision(s: str) -> _Precision:
     """decimals and significant digits of a number written as a plain decimal; nothing otherwise."""
     m = _DECIMAL.match(s.replace(" ", ""))
     if not m:
@@ -248,7 +256,9 @@ def _relation_interval(s: str) -> Seq | None:
             a, b = evaluate(lo), evaluate(hi)
             if a is None or b is None or not 0 < a < b:
                 return None
-            na, nb, pa, pb = (Num(x, is_exact(t, abs(x))) for x, t in ((-b, hi), (-a, lo), (a, lo), (b, hi)))
+            # abs() of a Fraction | float infers their join (object): take it per type
+            na, nb, pa, pb = (Num(x, is_exact(t, abs(x) if isinstance(x, Fraction) else abs(x)))
+                              for x, t in ((-b, hi), (-a, lo), (a, lo), (b, hi)))
             lo_open, hi_open = ("[" if ops[0] == "<=" else "("), ("]" if ops[1] == "<=" else ")")
             return Seq("list", (Seq("interval", (na, nb), "[" if hi_open == "]" else "(", "]" if lo_open == "[" else ")"),
                                 Seq("interval", (pa, pb), lo_open, hi_open)))
@@ -266,11 +276,11 @@ def _relation_interval(s: str) -> Seq | None:
     op = ops[0]
     absolute = _ABS_VAR.match(left)
     if absolute and (v := evaluate(right)) is not None and v > 0:  # |x| <= 3 is [-3, 3]; |x| > 3 two half lines
-        a, b = Num(-v, is_exact(right, v)), Num(v, is_exact(right, v))
+        neg, pos = Num(-v, is_exact(right, v)), Num(v, is_exact(right, v))
         inf, ninf = Num(math.inf, False), Num(-math.inf, False)
         if op in ("<", "<="):
-            return Seq("interval", (a, b), "[" if op == "<=" else "(", "]" if op == "<=" else ")")
-        return Seq("list", (Seq("interval", (ninf, a), "(", "]" if op == ">=" else ")"), Seq("interval", (b, inf), "[" if op == ">=" else "(", ")")))
+            return Seq("interval", (neg, pos), "[" if op == "<=" else "(", "]" if op == "<=" else ")")
+        return Seq("list", (Seq("interval", (ninf, neg), "(", "]" if op == ">=" else ")"), Seq("interval", (pos, inf), "[" if op == ">=" else "(", ")")))
     if "|" in left or "|" in right:
         return None
     if _is_label(left) and (v := evaluate(right)) is not None:
@@ -304,7 +314,9 @@ def parse(s: str, depth: int = 0) -> Node:
         nodes = [parse(p, depth + 1) for p in parts]
         if semicolons:  # "p=5,q=2; p=7,q=2": each group of assignments is one tuple of values
             nodes = [
-                Seq("tuple", tuple(i.node for i in n.items)) if isinstance(n, Seq) and n.items and all(isinstance(i, Assign) for i in n.items) else n  # type: ignore[union-attr]
+                # the isinstance in the generator only narrows: every item is an Assign by then
+                Seq("tuple", tuple(i.node for i in n.items if isinstance(i, Assign)))
+                if isinstance(n, Seq) and n.items and all(isinstance(i, Assign) for i in n.items) else n
                 for n in nodes
             ]
         items = _flatten(nodes)
@@ -361,10 +373,10 @@ def parse(s: str, depth: int = 0) -> Node:
                 return _expr(s)
             items = _flatten([parse(p, depth + 1) for p in inner_parts if p])
             return Seq("set", tuple(items), "{", "}")
-        items = tuple(parse(p, depth + 1) for p in inner_parts)
-        has_inf = any(isinstance(i, Num) and isinstance(i.value, float) and math.isinf(i.value) for i in items)
-        kind = "interval" if len(items) == 2 and (o == "[" or c == "]" or has_inf) else "tuple"
-        return Seq(kind, items, o, c)  # type: ignore[arg-type]
+        elements = tuple(parse(p, depth + 1) for p in inner_parts)
+        has_inf = any(isinstance(i, Num) and isinstance(i.value, float) and math.isinf(i.value) for i in elements)
+        kind: Literal["interval", "tuple"] = "interval" if len(elements) == 2 and (o == "[" or c == "]" or has_inf) else "tuple"
+        return Seq(kind, elements, o, c)
     return _scalar(s)
 
 
@@ -410,10 +422,10 @@ def _labelled_values(s: str) -> Seq | None:
     if re.search(r"(?<![\d.])[A-Za-z](?![A-Za-z])", rest):  # a variable left: not just labelled numbers
         return None
     items = [t for t in _SEPARATORS.split(rest) if t]
-    values = [evaluate(t) for t in items]
-    if len(items) < 2 or any(v is None for v in values):
+    values = [v for t in items if (v := evaluate(t)) is not None]
+    if len(items) < 2 or len(values) != len(items):  # a part that is no number
         return None
-    return Seq("tuple", tuple(Num(v, is_exact(t, v), **_precision(t)) for t, v in zip(items, values)))  # type: ignore[arg-type]
+    return Seq("tuple", tuple(Num(v, is_exact(t, v), **_precision(t)) for t, v in zip(items, values)))
 
 
 def _set_builder(s: str, depth: int) -> Node | None:

@@ -43,7 +43,7 @@ def _message_text(content: Any) -> str | None:
     if isinstance(content, str):
         return content
     if isinstance(content, list):  # multi-part content: keep the text parts
-        texts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        texts = [t for p in content if isinstance(p, dict) and isinstance(t := p.get("text"), str)]
         return "\n".join(texts) if texts else None
     return None
 
@@ -66,7 +66,8 @@ def parse_problem(row: dict[str, Any], line: int) -> ProblemDraft:
         raise RowError("bad_value", f"'prompt' must be chat messages or a string, got {type(prompt).__name__}")
     reward = row.get("reward_model")
     gold = text_or_none(reward.get("ground_truth")) if isinstance(reward, dict) else None
-    info = row.get("extra_info") if isinstance(row.get("extra_info"), dict) else {}
+    extra_info = row.get("extra_info")
+    info: dict[str, Any] = extra_info if isinstance(extra_info, dict) else {}
     index = info.get("index")
     extra = {k: v for k, v in row.items() if k not in _MAPPED and not isinstance(v, (bytes, bytearray))}
     if info:

@@ -8,7 +8,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from rubricate.rewards.export.trl import trl_schema
 from rubricate.rewards.export.verl import verl_schema
@@ -22,6 +22,15 @@ MANIFEST_FORMAT = "rubricate-reward-export/1"
 MAX_VALUE_COUNTS = 100  # reward values listed one by one in the manifest; past that only moments are kept
 PROVENANCE_COLUMNS = ("source", "judge_id", "judge_kind", "judge_model", "judge_prompt_id", "rubric_version", "rule_verifier_id", "llm_verifier_id")
 
+
+class ManifestFile(TypedDict):
+    """One written file as the manifest lists it (`files`)."""
+
+    name: str
+    format: str
+    rows: int
+    bytes: int
+    sha256: str
 
 
 @dataclass

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from rubricate.rewards.config import ExportConfig
 from rubricate.rewards.errors import ExportError
-from rubricate.rewards.export.manifest import MANIFEST_FORMAT, ExportResult, Stats, sha256_of
+from rubricate.rewards.export.manifest import MANIFEST_FORMAT, ExportResult, ManifestFile, Stats, sha256_of
 from rubricate.rewards.export.writer import Outputs, rechunk
 from rubricate.store.db import OutOfMemory, Store
 from rubricate.store.sqlfiles import load_sql
@@ -128,7 +128,7 @@ def export_rewards(
             + ". No file was written. Run the verifier/judge on these traces, relax the rule's `unscorable: drop`, or widen the selection."
         )
 
-    files = []
+    files: list[ManifestFile] = []
     for name, fmt in outputs.names:
         path = out / name
         files.append({"name": name, "format": fmt, "rows": written, "bytes": path.stat().st_size, "sha256": sha256_of(path)})

@@ -35,7 +35,9 @@ def write_jsonl(table: "pa.Table", f: BinaryIO) -> None:
     """
     import polars as pl
 
-    pl.from_arrow(table, rechunk=False).write_ndjson(f)
+    frame = pl.from_arrow(table, rechunk=False)
+    assert isinstance(frame, pl.DataFrame)  # a Table becomes a DataFrame (an Array would become a Series)
+    frame.write_ndjson(f)
 
 
 class Outputs:
