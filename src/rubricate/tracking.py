@@ -163,6 +163,12 @@ def _init_lock_path(cfg: PipelineConfig) -> Path:
     return cfg.resolved_data_dir() / "mlflow-init.lock"
 
 
+# MLflow 3 opens an experiment in its GenAI view ("No data available" for runs like ours) unless the experiment says
+# it holds model-development runs: this tag (read by MLflow's UI, values genai_development | custom_model_development)
+# makes the UI open the runs table.
+EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
+
+
 def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
     """A client on the configured store and the experiment's id, creating both if needed.
 
@@ -179,11 +185,16 @@ def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
     with file_lock(_init_lock_path(cfg), what="MLflow store initialisation"):
         client = MlflowClient(tracking_uri=uri)
         experiment = client.get_experiment_by_name(cfg.tracking.experiment)  # first use: creates/migrates the schema
-        if experiment is not None:
-            return client, experiment.experiment_id
-        root = cfg.artifact_root()
-        root.mkdir(parents=True, exist_ok=True)
-        return client, client.create_experiment(cfg.tracking.experiment, artifact_location=root.as_uri())
+        if experiment is None:
+            root = cfg.artifact_root()
+            root.mkdir(parents=True, exist_ok=True)
+            experiment_id = client.create_experiment(cfg.tracking.experiment, artifact_location=root.as_uri(), tags=EXPERIMENT_TAGS)
+        else:
+            experiment_id = experiment.experiment_id
+            missing = {k: v for k, v in EXPERIMENT_TAGS.items() if experiment.tags.get(k) != v}
+            for key, value in missing.items():  # experiments made by older versions open in the runs view too
+                client.set_experiment_tag(experiment_id, key, value)
+        return client, experiment_id
 
 
 def _error_text(exc: BaseException) -> str:

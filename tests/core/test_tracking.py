@@ -26,6 +26,8 @@ def test_run_logs_params_metrics_artifacts(tmp_path: Path):
     assert run.data.params["verify.timeout_s"] == "5.0"
     assert run.data.tags["rubricate.flow"] == "pipeline" and run.data.tags["x"] == "y"
     assert run.data.tags["rubricate.config_hash"] == cfg.config_hash()
+    # the experiment opens in MLflow's runs view, not its GenAI view (issue 15)
+    assert client.get_experiment(run.info.experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
     assert [a.path for a in client.list_artifacts(run_id)] == ["summary.md"]
     assert (tmp_path / "mlartifacts").is_dir()
 
