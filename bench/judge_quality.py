@@ -1,6 +1,6 @@
 """The headline comparison: with the same local model, does a data-driven rubric make the LLM judge catch more wrong traces?
 
-    python bench/judge_quality.py --quick                 # ~12 minutes on 2 idle cores (local.threads: 2): ProcessBench and PRMBench only, tiny samples
+    python bench/judge_quality.py --quick                 # under 10 minutes on 2 idle cores: ProcessBench and PRMBench only, tiny samples of short traces
     python bench/judge_quality.py                         # the full run: ~1.5 hours on 2 idle cores (run it in the background)
     python bench/judge_quality.py --config my-llm.yaml    # another model (any `llm:` section: local, vLLM serve, an API)
 
@@ -421,8 +421,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", default=str(REPO / "configs" / "local-llm.yaml"), help="a pipeline config with an `llm:` section")
     parser.add_argument("--store", help="a DuckDB file to use (and resume); default a fresh one under data/bench-judge-quality")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--max-chars", type=int, default=2500, help="judge only traces of at most this many characters")
-    parser.add_argument("--parts", default="judge,describer,verifier,classes")
+    parser.add_argument("--max-chars", type=int, help="judge and describe only traces of at most this many characters "
+                        "(default 2500; --quick: 1200, so the smoke run stays within 10 minutes on 2 cores)")
+    parser.add_argument("--parts", help="comma-separated parts (default: judge,describer,verifier,classes; --quick: all but classes)")
     parser.add_argument("--datasets", help=f"judge sets, comma-separated (default: {','.join(JUDGE_SETS)}; --quick: processbench)")
     parser.add_argument("--describe", type=int, help="override: gold wrong traces described for each rubric")
     parser.add_argument("--judge", type=int, help="override: held-out traces each judge judges")
@@ -430,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = QUICK if args.quick else FULL
     overrides = {k: v for k, v in (("describe", args.describe), ("judge", args.judge)) if v is not None}
     sizes = dataclasses.replace(sizes, **overrides)
-    parts = set(args.parts.split(","))
+    parts = set((args.parts or ("judge,describer,verifier" if args.quick else "judge,describer,verifier,classes")).split(","))
+    max_chars = args.max_chars or (1200 if args.quick else 2500)
 
     from rubricate.config import load_config
     from rubricate.store import open_store
@@ -439,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     if cfg.llm.kind == "none":
         print(f"error: {args.config} configures no LLM (llm.kind: none); use configs/local-llm.yaml (after `make fetch-llm`)", file=sys.stderr)
         return 2
+    if cfg.llm.kind == "llamacpp" and cfg.llm.local.threads is None:
+        # The pipeline's default (half the cores) leaves room for other work; a benchmark wants the machine to itself.
+        local = cfg.llm.local.model_copy(update={"threads": os.cpu_count() or 1})
+        cfg = cfg.model_copy(update={"llm": cfg.llm.model_copy(update={"local": local})})
     workdir = Path(args.store).resolve().parent if args.store else REPO / "data" / "bench-judge-quality" / datetime.now().strftime("%Y%m%d-%H%M%S")
     workdir.mkdir(parents=True, exist_ok=True)
     store_path = Path(args.store).resolve() if args.store else workdir / "bench.duckdb"
@@ -450,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{time.perf_counter() - t_start:7.0f}s  {msg}", flush=True)
 
     started = datetime.now(timezone.utc)
-    log(f"judge quality ({'quick' if args.quick else 'full'}): model {cfg.llm.model}, store {store_path}, sizes {sizes}")
+    threads = f", llama.cpp threads {cfg.llm.local.threads}" if cfg.llm.kind == "llamacpp" else ""
+    log(f"judge quality ({'quick' if args.quick else 'full'}): model {cfg.llm.model}{threads}, store {store_path}, sizes {sizes}")
     api_base = metrics_base(cfg)
     judges: list[JudgeSetResult] = []
     ari: dict[str, dict[str, Any]] = {}
@@ -458,12 +465,14 @@ def main(argv: list[str] | None = None) -> int:
     by_class: dict[str, dict[str, Any]] | None = None
     if "judge" in parts:
         for name in (args.datasets or ("processbench" if args.quick else ",".join(JUDGE_SETS))).split(","):
-            judges.append(judge_set(store, cfg, name, sizes, args.seed, args.max_chars, log, api_base))
+            judges.append(judge_set(store, cfg, name, sizes, args.seed, max_chars, log, api_base))
     if "describer" in parts:
         rng = random.Random(args.seed)
         ari_sets = {"prmbench": load_prmbench} | ({} if args.quick else {"mathdial": lambda: load_mathdial(keep_none=False)})
         for name, load in ari_sets.items():
             rows = load()
+            if args.quick:  # short ones only: each LLM description of a long trace costs tens of seconds on a CPU
+                rows = [r for r in rows if trace_chars(r["problem"], tuple(r["steps"])) <= max_chars]
             by_class: dict[str, list[dict[str, Any]]] = {}
             for r in rows:
                 by_class.setdefault(r["label"], []).append(r)
