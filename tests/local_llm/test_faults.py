@@ -17,9 +17,10 @@ from rubricate.llm.backends import get_backend
 from rubricate.llm.base import LLMRequest, LLMResponse
 from rubricate.llm.llamacpp_backend import LlamaCppBackend
 from rubricate.llm.llamacpp_server import LocalServerError
+from tests.helpers import sql_records
 from tests.judge.helpers import add_traces, arithmetic_traces, llm_cfg
 from tests.local_llm.conftest import smol_cfg
-from tests.local_llm.test_stages import rows, rubric
+from tests.local_llm.test_stages import rubric
 from tests.stub_server import Reply, StubOpenAIServer
 
 pytestmark = pytest.mark.slow
@@ -59,7 +60,7 @@ def test_empty_answers_become_error_rows(store):
         for judge in (PlainJudge(get_backend(llm_cfg(server)), max_parse_retries=1), RubricJudge(get_backend(llm_cfg(server)), rubric(), max_parse_retries=1)):
             report = judge_traces(store, judge, [t.trace_id for t in traces])
             assert (report.n_judged, report.n_error) == (2, 2)
-        stored = rows(store, "SELECT judge_kind, verdict, error, error_stage, attempts FROM judge_verdicts ORDER BY judge_kind")
+        stored = sql_records(store, "SELECT judge_kind, verdict, error, error_stage, attempts FROM judge_verdicts ORDER BY judge_kind")
         assert len(stored) == 4 and {r["verdict"] for r in stored} == {"error"}
         assert all("empty answer" in r["error"] and r["attempts"] == 2 for r in stored)
         assert {r["error_stage"] for r in stored} == {"judge", "select"}
@@ -140,7 +141,7 @@ def test_a_trace_longer_than_the_context_is_an_error_row_that_says_so(llm_log_di
     with LlamaCppBackend(cfg) as backend:
         report = judge_traces(store, PlainJudge(backend, max_parse_retries=0), ["long", short[0].trace_id])
     assert report.n_judged == 2
-    verdicts = {r["trace_id"]: r for r in rows(store, "SELECT trace_id, verdict, error, first_error_step FROM judge_verdicts")}
+    verdicts = {r["trace_id"]: r for r in sql_records(store, "SELECT trace_id, verdict, error, first_error_step FROM judge_verdicts")}
     long_v = verdicts["long"]
     assert long_v["verdict"] == "error" and long_v["first_error_step"] is None
     assert re.search(r"context overflow: the prompt has \d+ tokens, the context 512 .*llm\.local\.ctx_size", long_v["error"]), long_v["error"]
