@@ -197,6 +197,48 @@ def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
         return client, experiment_id
 
 
+# The config sections each flow reads: its run logs those as params (the full config goes in as config.json, and
+# its hash as the param config_hash), so a run's params are about that run. A flow not listed logs every section.
+FLOW_SECTIONS: dict[str, tuple[str, ...]] = {
+    "pipeline": ("sources", "verify", "llm"),
+    "collect_traces": ("sources", "collect"),
+    "rubric_refresh": ("rubric", "llm"),
+    "judge_eval": ("judge", "llm", "rubric"),
+    "reward_experiment": ("judge", "llm", "rubric", "rewards", "verify"),
+    "export_rewards": ("rewards",),
+    "demo_llm": ("verify", "llm", "rubric", "judge"),
+}
+
+
+def run_params(cfg: PipelineConfig, flow_name: str) -> dict[str, str]:
+    """The params a flow's run logs: its own config sections, flattened, and the whole config's hash."""
+    dump = cfg.model_dump(mode="json")
+    sections = FLOW_SECTIONS.get(flow_name)
+    return {**flatten({k: v for k, v in dump.items() if sections is None or k in sections}), "config_hash": cfg.config_hash()}
+
+
+def redacted_config(obj: Any) -> Any:
+    """The config as nested data with every secret-named value blanked (rubricate.secrets.redact, at every level)."""
+    if isinstance(obj, Mapping):
+        out: dict[str, Any] = {}
+        for key, value in obj.items():
+            shown = redact({str(key): value})[str(key)]
+            out[str(key)] = redacted_config(value) if shown is value else shown
+        return out
+    if isinstance(obj, list):
+        return [redacted_config(v) for v in obj]
+    return obj
+
+
+def run_name_for(flow_name: str, tags: Mapping[str, Any]) -> str:
+    """'judge_eval · shared-data · rubric,plain': the flow, its config file, and the judges or rubric it ran with."""
+    parts = [flow_name]
+    if tags.get("config_path"):
+        parts.append(Path(str(tags["config_path"])).stem)
+    parts += [str(tags[k]) for k in ("judges", "rubric") if tags.get(k)]
+    return " · ".join(parts)
+
+
 def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:5000]
 
@@ -219,9 +261,11 @@ def track_run(
         return
     client, experiment_id = _client_and_experiment(cfg)
     all_tags = {"rubricate.flow": flow_name, "rubricate.config_hash": cfg.config_hash(), **(tags or {})}
-    run = client.create_run(experiment_id, run_name=run_name or flow_name, tags={k: str(v) for k, v in all_tags.items()})
+    name = run_name or run_name_for(flow_name, tags or {})
+    run = client.create_run(experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
     tracker = RunTracker(client, run.info.run_id)
-    tracker.log_params({**flatten(cfg.model_dump(mode="json")), **{k: v for k, v in (extra_params or {}).items()}})
+    tracker.log_params({**run_params(cfg, flow_name), **{k: v for k, v in (extra_params or {}).items()}})
+    tracker.log_dict(redacted_config(cfg.model_dump(mode="json")), "config.json")
     try:
         yield tracker
     except BaseException as exc:

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,8 @@ def test_flatten_names_sources_by_name():
 def test_run_logs_params_metrics_artifacts(tmp_path: Path):
     from mlflow.tracking import MlflowClient
 
-    cfg = parse_config({"data_dir": str(tmp_path)})
-    with track_run(cfg, "pipeline", tags={"x": "y"}) as tracker:
+    cfg = parse_config({"data_dir": str(tmp_path), "llm": {"kind": "litellm", "model": "m", "api_key_env": "MY_KEY"}})
+    with track_run(cfg, "pipeline", tags={"x": "y", "config_path": "configs/demo.yaml"}) as tracker:
         tracker.log_metrics({"verify.pass_rate": 0.5, "skipped": None})
         tracker.log_text("# hi\n", "summary.md")
         run_id = tracker.run_id
@@ -23,13 +24,25 @@ def test_run_logs_params_metrics_artifacts(tmp_path: Path):
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED"
     assert run.data.metrics == {"verify.pass_rate": 0.5}
-    assert run.data.params["verify.timeout_s"] == "5.0"
+    assert run.data.params["verify.timeout_s"] == "5.0" and run.data.params["config_hash"] == cfg.config_hash()
+    assert not [p for p in run.data.params if p.startswith(("rubric.", "rewards.", "judge."))]  # the pipeline's sections only
+    assert run.info.run_name == "pipeline · demo"
     assert run.data.tags["rubricate.flow"] == "pipeline" and run.data.tags["x"] == "y"
     assert run.data.tags["rubricate.config_hash"] == cfg.config_hash()
     # the experiment opens in MLflow's runs view, not its GenAI view (issue 15)
     assert client.get_experiment(run.info.experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
-    assert [a.path for a in client.list_artifacts(run_id)] == ["summary.md"]
+    assert [a.path for a in client.list_artifacts(run_id)] == ["config.json", "summary.md"]
+    logged = json.loads((Path(client.download_artifacts(run_id, "config.json"))).read_text())
+    assert logged["rubric"] == cfg.model_dump(mode="json")["rubric"] and logged["llm"]["api_key_env"] == "MY_KEY"
     assert (tmp_path / "mlartifacts").is_dir()
+
+
+def test_secret_named_values_are_blanked_in_the_logged_config():
+    from rubricate.secrets import REDACTED
+    from rubricate.tracking import redacted_config
+
+    shown = redacted_config({"llm": {"api_key": "sk-live", "api_key_env": "OPENAI_API_KEY", "model": "m"}, "token": "t", "n": [{"password": 1}]})
+    assert shown == {"llm": {"api_key": REDACTED, "api_key_env": "OPENAI_API_KEY", "model": "m"}, "token": REDACTED, "n": [{"password": REDACTED}]}
 
 
 def test_failed_body_marks_run_failed(tmp_path: Path):
