@@ -19,7 +19,7 @@ from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from tasks.collect import ingest_problems, sample_responses, store_rollouts
-from tasks.common import tracked_flow_run
+from tasks.common import say_done, tracked_flow_run
 
 
 @flow(name="collect_traces", log_prints=True)
@@ -49,6 +49,8 @@ def collect_traces(config_path: str = "configs/demo.yaml", source: str = "big_ma
         stored = store_rollouts(cfg, sampled["rollout_path"], f"{source}-rollouts")
         tracker.log_report("traces", stored)
         tracker.log_dict({"problems": problems, "sample": sampled, "traces": stored}, "collect_traces.json")
+        say_done(f"collect_traces: {sampled['n_sampled']:,} responses sampled, {stored['n_accepted']:,} new traces stored; "
+                 f"MLflow run {tracker.run_id}")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "problems": problems, "sample": sampled, "traces": stored}
 
 

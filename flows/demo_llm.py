@@ -24,7 +24,7 @@ from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown
-from tasks.common import tracked_flow_run
+from tasks.common import say_done, tracked_flow_run
 from tasks.demo import pick_held_out
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
@@ -67,6 +67,8 @@ def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 
             judges[kind] = {"judge_id": run["report"]["judge_id"], "metrics": scored["metrics"], "usage": run["usage"]}
         table = judges_markdown(judges, {"build": split["build"], "eval": eval_ids, "n_labelled": split["n_labelled"]}, gold_fraction)
         tracker.log_text(table, "demo_llm.md")
+        say_done(f"demo_llm: {len(eval_ids)} held-out traces judged by {', '.join(judges)}; rubric "
+                 f"{'from ' + rubric_file if rubric_file else 'none (' + str(no_rubric) + ')'}; MLflow run {tracker.run_id}")
     return {"pipeline": verified, "rubric_file": rubric_file, "no_rubric": no_rubric, "n_build": len(split["build"]), "eval_ids": eval_ids,
             "judges": judges, "table": table, "times": times, "mlflow_run_id": tracker.run_id}
 

@@ -16,7 +16,7 @@ from prefect.runtime import flow_run
 from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.rewards.rule import rule_markdown
-from tasks.common import tracked_flow_run
+from tasks.common import say_done, tracked_flow_run
 from tasks.rewards import compute_reward_set, export_reward_set
 
 
@@ -46,6 +46,8 @@ def export_rewards(
         tracker.log_text(rule_markdown(cfg.rewards.rule), "rewards/rule.md")
         target = out_dir or cfg.rewards.export.out_dir or str(cfg.resolved_data_dir() / "exports" / report["reward_set_id"])
         export = export_reward_set(cfg, tracker, report["reward_set_id"], target, datasets or cfg.rewards.datasets)
+        say_done(f"export_rewards: {export['rows']:,} rows of reward set {report['reward_set_id']} written to {export['out_dir']}; "
+                 f"MLflow run {tracker.run_id}")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rewards": report, "export": export}
 
 

@@ -20,7 +20,7 @@ from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown
 from rubricate.judge.heldout import JudgeKind, plan_held_out, split_counts
-from tasks.common import tracked_flow_run
+from tasks.common import say_done, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 
 
@@ -67,6 +67,8 @@ def judge_eval(
         table = judges_markdown(results, split, plan.gold_fraction)
         tracker.log_text(table, "judge_eval.md")
         create_markdown_artifact(markdown=table, key="judge-eval", description="Judges against the held-out gold labels")
+        scores = ", ".join(f"{k} balanced accuracy {r['metrics'].get('balanced_accuracy') or 0:.3f}" for k, r in results.items())
+        say_done(f"judge_eval: {len(split['eval']):,} held-out traces judged; {scores}; MLflow run {tracker.run_id}")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rubric_file": rubric_file, "table": table,
                 "split": {k: v for k, v in split.items() if k not in ("build", "eval")} | split_counts(split),
                 "judges": results}

@@ -17,7 +17,7 @@ from prefect.runtime import flow_run
 from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
-from tasks.common import tracked_flow_run
+from tasks.common import say_done, tracked_flow_run
 from tasks.ingest import ingest
 from tasks.llm_verify import llm_verify_rejections
 from tasks.report import summarize
@@ -62,6 +62,9 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
                 tracker.log_report("llm_verify", report)
                 tracker.log_metrics({"time.llm_verify_s": time.perf_counter() - t0})
         markdown = summarize(cfg, tracker, reports)
+        ingested = sum(r["n_accepted"] for k, r in reports.items() if k.startswith("ingest "))
+        verified = reports.get("verify", {}).get("n_verified", 0)
+        say_done(f"pipeline: {ingested:,} new traces from {len(names)} source(s), {verified:,} answers verified; MLflow run {tracker.run_id}")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "reports": reports, "summary": markdown}
 
 

@@ -24,7 +24,7 @@ from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.heldout import plan_held_out, split_counts
 from rubricate.rewards.experiment import comparison_markdown, method_summary, plan_experiment
-from tasks.common import run_logger, tracked_flow_run
+from tasks.common import run_logger, say_done, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 from tasks.rewards import score_reward_held_out, score_rules_held_out
 from tasks.verify import verify_answers
@@ -86,6 +86,8 @@ def reward_experiment(
         summary = method_summary(results)
         tracker.log_dict({"split": {k: v for k, v in split.items() if k not in ("build", "eval")}, "methods": summary}, "experiment/comparison.json")
         create_markdown_artifact(markdown=table, key="reward-experiment", description="Rules, judges and reward against the hidden gold labels")
+        scores = ", ".join(f"{k} {m.get('balanced_accuracy') or 0:.3f}" for k, m in summary.items())
+        say_done(f"reward_experiment: balanced accuracy on {counts['n_eval']:,} hidden labels: {scores}; MLflow run {tracker.run_id}")
         return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "rubric_file": rubric_file,
                 "n_build": counts["n_build"], "n_eval": counts["n_eval"], "methods": summary, "table": table}
 

@@ -18,7 +18,7 @@ from prefect.runtime import flow_run
 from flows._cli import run_flow
 from rubricate.config import PipelineConfig
 from rubricate.rubric.refresh import check_refresh_inputs, refresh_config
-from tasks.common import tracked_flow_run
+from tasks.common import say_done, tracked_flow_run
 from tasks.rubric import build_rubric, describe_errors, embed_descriptions, report_rubric
 
 
@@ -70,6 +70,8 @@ def rubric_refresh(
         tracker.log_report("rubric.changes", built["changes"] or {})
         tracker.log_metrics({"time.build_s": time.perf_counter() - t0})
         markdown = report_rubric(cfg, tracker, built["version_id"])
+        say_done(f"rubric_refresh: version {built['version_id']} ({built['status']}), {built['n_items']} items from "
+                 f"{built['n_descriptions']:,} descriptions; MLflow run {tracker.run_id}")
         return {
             "mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "describe": described,
             "embed": embedded, "build": built, "report": markdown,

@@ -27,13 +27,26 @@ def run_logger() -> logging.Logger | logging.LoggerAdapter[Any]:
         return logging.getLogger("rubricate")
 
 
+def say_done(line: str) -> None:
+    """The one line a flow ends with: what it produced (counts, version ids, where the files went, its MLflow run)."""
+    run_logger().info("%s", line)
+
+
 def progress_logger(stage: str) -> Callable[[Any], None]:
-    """A callback that logs a stage's progress reports to the Prefect run log."""
+    """A callback that logs a stage's progress to the Prefect run log: counts, rate and time left, every 10 s
+    at most (rubricate.progress.ProgressLog); a report that cannot say how far it is is logged as it is."""
+    from rubricate.progress import ProgressLog
+
     logger = run_logger()
+    pace = ProgressLog(stage)
 
     def log_progress(report: Any) -> None:
-        as_dict = report.as_dict() if hasattr(report, "as_dict") else report
-        logger.info("%s progress: %s", stage, as_dict)
+        if hasattr(report, "progress"):
+            line = pace.line(report.progress())
+            if line is not None:
+                logger.info("%s", line)
+            return
+        logger.info("%s progress: %s", stage, report.as_dict() if hasattr(report, "as_dict") else report)
 
     return log_progress
 

@@ -23,6 +23,7 @@ import polars as pl
 from rubricate.config import SourceConfig
 from rubricate.ids import content_hash
 from rubricate.ingest.records import Rejection, SkippedFile
+from rubricate.progress import Progress
 from rubricate.store.db import Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,9 @@ class IngestReport:
     implied_labels: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+
+    def progress(self) -> Progress:
+        return Progress(self.n_in, None, "rows read")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -17,6 +17,7 @@ import polars as pl
 
 from rubricate.judge.records import Judge, JudgeVerdict, TraceToJudge
 from rubricate.llm.base import TokenSpend
+from rubricate.progress import Progress
 from rubricate.store.db import utcnow
 
 if TYPE_CHECKING:
@@ -79,6 +80,9 @@ class JudgeReport(TokenSpend):
     n_error: int = 0
     errors_by_stage: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+    def progress(self) -> Progress:
+        return Progress(self.n_judged, self.n_requested - self.n_already_judged, "traces judged")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -25,6 +25,7 @@ import polars as pl
 from rubricate.errors import RubricateError
 from rubricate.ids import content_hash, text_hash
 from rubricate.llm.base import LLMBackend, LLMConfig
+from rubricate.progress import Progress
 from rubricate.rubric.config import RubricConfig
 from rubricate.rubric.generalize import MASKING_VERSION, generalize
 from rubricate.store.db import Store, utcnow
@@ -67,6 +68,9 @@ class DescribeReport:
     n_skipped: int = 0
     errors: list[str] | None = None  # a few example reasons, for the log and the report
     seconds: float = 0.0
+
+    def progress(self) -> Progress:
+        return Progress(self.n_ok + self.n_error, self.n_candidates, "traces described")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

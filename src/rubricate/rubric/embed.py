@@ -20,6 +20,7 @@ import polars as pl
 
 from rubricate.errors import RubricateError
 from rubricate.ids import text_hash
+from rubricate.progress import Progress
 from rubricate.rubric.config import EmbedderConfig, RubricConfig
 from rubricate.store.db import Store, utcnow
 
@@ -42,6 +43,9 @@ class EmbedReport:
     n_texts: int = 0  # distinct texts that needed an embedding
     n_new: int = 0  # of those, embedded now (the rest were cached)
     seconds: float = 0.0
+
+    def progress(self) -> Progress:
+        return Progress(self.n_new, self.n_texts, "texts embedded")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -22,6 +22,7 @@ from rubricate.llm.answers import LLMAnswer
 from rubricate.llm.ask import Outcome, ask_with_retries
 from rubricate.llm.base import LLMBackend, LLMRequest, TokenSpend
 from rubricate.llm.prompts import fence, load_prompt
+from rubricate.progress import Progress
 from rubricate.store.db import utcnow
 from rubricate.verify.recoverable import worth_asking
 from rubricate.verify.rules import VERIFIER_ID
@@ -53,6 +54,9 @@ class AddonReport(TokenSpend):
     skipped: str | None = None
     seconds: float = 0.0
     by_rule_verdict: dict[str, int] = field(default_factory=dict)
+
+    def progress(self) -> Progress:
+        return Progress(self.n_asked, None, "rule rejections asked")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

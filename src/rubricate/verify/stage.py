@@ -16,6 +16,7 @@ from typing import Any, Callable
 import polars as pl
 
 from rubricate.config import VerifyConfig
+from rubricate.progress import Progress
 from rubricate.store.db import Store, utcnow
 from rubricate.verify.rules import VERIFIER_ID
 
@@ -52,6 +53,9 @@ class VerifyReport:
     per_second: float = 0.0
     skipped: bool = False
     by_reason: dict[str, int] = field(default_factory=dict)  # error reasons, for the run log
+
+    def progress(self) -> Progress:
+        return Progress(self.n_verified, None, "answers verified")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
