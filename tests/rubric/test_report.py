@@ -33,3 +33,13 @@ def test_report_files_and_diff(synthetic_store, tmp_path: Path):
     assert second.changes == {"kept": 3, "added": 1}
     md2 = write_report(synthetic_store, second.version_id, tmp_path / "v2").markdown
     assert f"Against `{first.version_id}`: 1 added, 3 kept." in md2 and "- **added** `item-" in md2
+
+
+def test_map_limits_frame_the_bulk_not_the_outliers():
+    import numpy as np
+
+    from rubricate.rubric.report import map_limits
+
+    values = np.concatenate([np.linspace(0, 1, 500), [40.0, 41.0]])  # two far clusters' worth of outliers
+    lo, hi = map_limits(values)
+    assert lo < 0 < 1 < hi < 5

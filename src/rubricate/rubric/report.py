@@ -10,9 +10,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
+
+if TYPE_CHECKING:
+    import numpy as np
 
 from rubricate.rubric.versions import load_rubric, resolve_version, version_items
 from rubricate.store.db import Store
@@ -76,22 +79,52 @@ def rubric_markdown(row: dict[str, Any], items: pl.DataFrame, changes: list[dict
     return "\n".join(lines)
 
 
+def map_limits(values: "np.ndarray", margin: float = 0.08) -> tuple[float, float]:
+    """Axis limits that frame the bulk of the points (the quartiles widened by 3 interquartile ranges, never
+    beyond the data), plus a margin: a few outlying clusters no longer squash the rest into a corner; points
+    beyond the limits are drawn on the frame's edge."""
+    import numpy as np
+
+    if values.size == 0:
+        return -1.0, 1.0
+    q1, q3 = (float(v) for v in np.percentile(values, [25, 75]))
+    spread = q3 - q1
+    lo, hi = max(float(values.min()), q1 - 3 * spread), min(float(values.max()), q3 + 3 * spread)
+    pad = (hi - lo) * margin or 1.0
+    return lo - pad, hi + pad
+
+
 def map_png(members: pl.DataFrame, items: pl.DataFrame, path: Path) -> Path:
-    """Each description at its map position, coloured by item; uncategorised in grey."""
+    """Each description at its 2-D map position (the clustering's own reduction), coloured by item, the item's
+    name at its centre; uncategorised in grey. Limits frame the bulk of the points (map_limits)."""
     import matplotlib
+    import numpy as np
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(9, 7), dpi=110)
     ax = fig.add_subplot()
+    xlim, ylim = map_limits(members["x"].to_numpy()), map_limits(members["y"].to_numpy())
+
+    def framed(frame: pl.DataFrame) -> tuple["np.ndarray", "np.ndarray"]:
+        return np.clip(frame["x"].to_numpy(), *xlim), np.clip(frame["y"].to_numpy(), *ylim)
+
     noise = members.filter(pl.col("item_id").is_null())
     if noise.height:
-        ax.scatter(noise["x"], noise["y"], s=4, c="#c8c8c8", label=f"uncategorised ({noise.height})", linewidths=0)
+        ax.scatter(*framed(noise), s=4, c="#c8c8c8", label=f"uncategorised ({noise.height})", linewidths=0)
     cmap = matplotlib.colormaps["tab20"]
     for pos, r in enumerate(items.to_dicts()):
         pts = members.filter(pl.col("item_id") == r["item_id"])
         label = f"{r['name'][:40]} ({pts.height})" if pos < MAX_LEGEND else None
-        ax.scatter(pts["x"], pts["y"], s=6, color=cmap(pos % 20), label=label, linewidths=0)
+        xs, ys = framed(pts)
+        ax.scatter(xs, ys, s=6, color=cmap(pos % 20), label=label, linewidths=0)
+        if pts.height and pos < MAX_LEGEND:
+            ax.annotate(r["name"][:28], (float(np.median(xs)), float(np.median(ys))), fontsize=7, ha="center",
+                        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": cmap(pos % 20), "alpha": 0.8})
+    ax.set_xlim(*xlim)
+    ax.set_ylim(*ylim)
     ax.set_title("Error descriptions by rubric item")
+    ax.set_xlabel("map dimension 1 (the clustering's 2-D reduction; distances are approximate)")
+    ax.set_ylabel("map dimension 2")
     ax.set_xticks([])
     ax.set_yticks([])
     if items.height or noise.height:
