@@ -23,7 +23,7 @@ from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.heldout import plan_held_out, split_counts
-from rubricate.rewards.experiment import comparison_markdown, method_summary, plan_experiment
+from rubricate.rewards.experiment import OFFLINE_NOTE, comparison_markdown, method_summary, plan_experiment
 from tasks.common import run_logger, say_done, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 from tasks.rewards import score_reward_held_out, score_rules_held_out
@@ -82,6 +82,8 @@ def reward_experiment(
         counts = split_counts(split)
         table = comparison_markdown(results, n_labelled=counts["n_labelled"], n_build=counts["n_build"], fraction=plan.gold_fraction)
         table += f"\nRubric: {rubric_note if rubric_file is None else rubric_file}\n"
+        if "offline" in plan.judges:
+            table += OFFLINE_NOTE
         tracker.log_text(table, "experiment/comparison.md")
         summary = method_summary(results)
         tracker.log_dict({"split": {k: v for k, v in split.items() if k not in ("build", "eval")}, "methods": summary}, "experiment/comparison.json")

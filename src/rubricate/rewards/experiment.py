@@ -109,6 +109,16 @@ def comparison_markdown(results: dict[str, dict[str, Any]], *, n_labelled: int, 
     return "\n".join(lines) + "\n"
 
 
+# Said under the table whenever the offline judge took part: without it, a reward row worse than rules only reads
+# as a bug.
+OFFLINE_NOTE = (
+    "\nThe offline judge (no model: nearest labelled steps in embedding space) is a stand-in that keeps the pipeline "
+    "runnable without a GPU or key; on data it was not fitted to it is near chance, so the reward row that uses it "
+    "can score below rules only. Judge with a model for the comparison that matters: `make demo-llm` (a local 1.5B "
+    "model on CPU) or `llm:` in the config (README, Local model).\n"
+)
+
+
 @dataclass(frozen=True)
 class ExperimentPlan:
     """Who takes part: offline (llm.kind none) the offline embedding judge stands in for both LLM judges and may run
