@@ -73,3 +73,12 @@ def test_descriptions_are_cut_at_sentences_and_categories_named_from_their_items
     items = [ItemText(name=f"Item {k}", keyword=k, description="", how_to_check="") for k in ("units", "sign", "twice", "order", "copy")]
     names = category_names(items, [5, 9, 7, 3, 1], np.array([0, 0, 0, 0, 1]))
     assert names == ["Sign / twice / units (+1)", "Item copy"]
+
+
+def test_an_offline_name_never_repeats_a_word():
+    from rubricate.rubric.naming import phrase_name
+
+    taken: set[str] = set()
+    assert phrase_name(["calculation calculation", "times times", "unit conversion"], taken) == "Unit conversion"
+    assert phrase_name(["times times", "minutes", "convert"], taken) == "Minutes / convert"
+    assert phrase_name(["times times"], taken) == "Uncharacterised error"

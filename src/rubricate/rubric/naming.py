@@ -107,7 +107,9 @@ def class_keywords(docs: Sequence[Sequence[str]], top: int = 5) -> list[list[str
 
 
 def phrase_name(keywords: list[str], taken: set[str]) -> str:
-    """A short name from the keywords: the best bigram among the top three if any, else the top word."""
+    """A short name from the keywords: the best bigram among the top three if any, else the top word. A keyword
+    that repeats a word ("calculation calculation", from a description that does) never makes a name."""
+    keywords = [k for k in keywords if len(set(k.lower().split())) == len(k.split())]
     if not keywords:
         name = "Uncharacterised error"
     else:
