@@ -427,9 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", help=f"judge sets, comma-separated (default: {','.join(JUDGE_SETS)}; --quick: processbench)")
     parser.add_argument("--describe", type=int, help="override: gold wrong traces described for each rubric")
     parser.add_argument("--judge", type=int, help="override: held-out traces each judge judges")
+    parser.add_argument("--ari", type=int, help="override: descriptions per ARI dataset")
+    parser.add_argument("--verify", type=int, help="override: rule-rejected pairs the LLM verifier sees")
+    parser.add_argument("--per-class", type=int, help="override: rule-rejected near misses per class (part 4)")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    overrides = {k: v for k, v in (("describe", args.describe), ("judge", args.judge)) if v is not None}
+    given = {"describe": args.describe, "judge": args.judge, "ari": args.ari, "verify": args.verify, "per_class": args.per_class}
+    overrides = {k: v for k, v in given.items() if v is not None}
     sizes = dataclasses.replace(sizes, **overrides)
     parts = set((args.parts or ("judge,describer,verifier" if args.quick else "judge,describer,verifier,classes")).split(","))
     max_chars = args.max_chars or (1200 if args.quick else 2500)
