@@ -179,7 +179,7 @@ def test_rubric_from_an_exported_json(tmp_path: Path) -> None:
     item = RubricItem(item_id="i1", name="Sign error", keyword="sign", description="Flips a sign.", how_to_check="Check signs.", category="algebra")
     path = Rubric(version_id="rv-json", items=[item]).to_json(tmp_path / "rubric.json")
     cfg = parse_config({"data_dir": str(tmp_path / "data"), "judge": {"rubric_path": str(path)}})
-    rubric = OnlineReward(cfg)._get_rubric()
+    rubric = OnlineReward(cfg)._load_rubric()
     assert rubric is not None and rubric.version_id == "rv-json" and rubric.item_ids == {"i1"}
 
 
@@ -278,3 +278,27 @@ def test_offline_judge_online_learns_from_the_store(tmp_path: Path) -> None:
     r = OnlineReward(cfg)
     scores = r.score([Sample(RIGHT, None, "What is 2+2?"), Sample(WRONG, None, "What is 2+2?")])
     assert all(s.source == "judge" and s.reason in ("judge_correct", "judge_incorrect") for s in scores), scores
+
+
+def test_the_parts_are_built_when_the_reward_is_configured(tmp_path: Path) -> None:
+    """The backend, the rubric and an LLM judge exist right after configuring; a part that cannot be built is the
+    reason its samples are unscorable, never an exception in the trainer."""
+    base = {"data_dir": str(tmp_path / "data"), "rewards": {"rule": {"process_check": True}, "online": {"workers": 1}},
+            "llm": {"kind": "litellm", "model": "openai/m", "api_base": "http://127.0.0.1:9/v1", "cache": False}}
+    ready = OnlineReward(parse_config({**base, "judge": {"kind": "plain"}}))
+    assert ready._judge is not None and ready._judge.kind == "plain" and ready._judge_error is None
+    broken = OnlineReward(parse_config({**base, "judge": {"kind": "rubric", "rubric_path": str(tmp_path / "missing.json")}}))
+    assert broken._judge is None and "missing.json" in (broken._judge_error or "")
+    [score] = broken.safe_score([Sample.of(RIGHT, "4")])  # a right answer the judge must pass: it cannot
+    assert score.unscorable and "missing.json" in (score.detail or "")
+    broken.close()
+    ready.close()
+
+
+def test_a_rules_only_reward_opens_no_store(tmp_path: Path) -> None:
+    from rubricate.store import Store
+
+    data = tmp_path / "data"
+    Store(data / "rubricate.duckdb").close()  # a store exists, as it would beside a pipeline
+    r = OnlineReward(parse_config({"data_dir": str(data)}))
+    assert r._store is None  # DuckDB's write lock stays free for the pipeline

@@ -139,14 +139,21 @@ class OnlineReward:
 
         self.cfg = cfg or PipelineConfig()
         self.rule: RewardRule = self.cfg.rewards.rule
-        self._rubric = rubric
-        self._backend = backend
-        self._store = store
-        self._store_tried = store is not None
+        self._lock = threading.Lock()
+        self._build_lock = threading.RLock()  # guards the two parts built on first use (below)
+        # Built now, once: the store (when the LLM response cache or a stored rubric needs it), the LLM backend, the
+        # rubric and an LLM judge. A part that cannot be built is an outage, not a crash: the samples that need it
+        # are unscorable with the reason (_judge_error). Two parts wait for their first use, for reasons: the
+        # offline judge (it loads sentence-transformers, a model and the store's labelled traces, which a trainer
+        # whose samples all have gold answers never needs) and the rule-check workers (they belong to the process
+        # that uses them: a forked child starts its own, see _get_pool).
         self._judge: "Judge | None" = judge
         self._judge_error: str | None = None
-        self._lock = threading.Lock()
-        self._build_lock = threading.RLock()  # trainers may call from several threads: build each part once
+        self._backend_error: str | None = None
+        self._store = store if store is not None else self._open_store(needed=self._store_needed())
+        self._backend: "LLMBackend | None" = backend
+        self._rubric = rubric
+        self._build_parts()
         self._pool: "VerifyPool | None" = None
         self._pool_pid = 0
         # concurrent callers (one sample per call from many threads) share the pool's batches
@@ -183,73 +190,91 @@ class OnlineReward:
                 self._pool.close()
             self._pool = None
 
-    # -- lazily built parts (only what a batch needs) ------------------------------------------
+    # -- the parts (see __init__) ----------------------------------------------------------------
     def _judge_cfg(self) -> Any:
         from rubricate.judge.config import JudgeConfig
 
         return getattr(self.cfg, "judge", None) or JudgeConfig()
 
-    def _get_store(self) -> "Store | None":
-        """The DuckDB store for the response cache and stored rubrics; None (logged once) if it cannot be opened."""
-        with self._build_lock:
-            if not self._store_tried:
-                self._store_tried = True
-                path = self.cfg.store_path()
-                # A trainer's working folder gets no new database file unless the config asks for the LLM cache.
-                wanted = path.exists() or (self.cfg.llm.kind != "none" and self.cfg.llm.cache)
-                if not wanted:
-                    log.info("online reward: no store at %s; no response cache and no stored rubrics", path)
-                    return None
-                try:
-                    from rubricate.store import Store
+    def _store_needed(self) -> bool:
+        return (self.cfg.llm.kind != "none" and self.cfg.llm.cache) or bool(self._judge_cfg().rubric_version)
 
-                    self._store = Store(path)
-                except Exception as exc:  # another process (the pipeline, another worker) may hold the write lock
-                    log.warning("online reward: cannot open the store %s (%s); running without the response cache", path, exc)
-            return self._store
+    def _open_store(self, *, needed: bool) -> "Store | None":
+        """The DuckDB store for the response cache, stored rubrics and the offline judge's labelled traces; None
+        (logged) when no part needs it or it cannot be opened. A trainer's working folder gets no new database file
+        unless the config asks for the LLM cache, and a store no part needs is never opened (DuckDB would hold its
+        write lock for the trainer's whole life)."""
+        path = self.cfg.store_path()
+        if not needed or not (path.exists() or (self.cfg.llm.kind != "none" and self.cfg.llm.cache)):
+            log.info("online reward: no store opened at %s; no response cache and no stored rubrics", path)
+            return None
+        try:
+            from rubricate.store import Store
+
+            return Store(path)
+        except Exception as exc:  # another process (the pipeline, another worker) may hold the write lock
+            log.warning("online reward: cannot open the store %s (%s); running without the response cache", path, exc)
+            return None
+
+    def _build_parts(self) -> None:
+        """The LLM backend, and when the rule can consult the judge, the rubric and (unless it is the offline judge)
+        the judge, now. What cannot be built is kept as the reason the samples that need it are unscorable."""
+        from rubricate.judge.factory import make_judge, resolve_kind
+        from rubricate.llm.backends import get_backend
+        from rubricate.rewards.rule import consults_judge
+
+        if self._backend is None:
+            try:
+                self._backend = get_backend(self.cfg.llm, store=self._store if self.cfg.llm.kind != "none" else None)
+            except Exception as exc:
+                self._backend_error = f"LLM backend unavailable: {type(exc).__name__}: {exc}"[:500]
+                log.warning("online reward: %s", self._backend_error)
+        if self._judge is not None or not (consults_judge(self.rule, has_gold=True) or consults_judge(self.rule, has_gold=False)):
+            return
+        try:
+            backend = self._get_backend()
+            if self._rubric is None:
+                self._rubric = self._load_rubric()
+            kind = resolve_kind(self._judge_cfg(), backend.kind)
+            if kind != "offline":
+                self._judge = make_judge(kind, backend, self._judge_cfg(), self._rubric, None)
+        except Exception as exc:
+            self._judge_error = f"judge unavailable: {type(exc).__name__}: {exc}"[:500]
+            log.warning("online reward: %s; samples that need the judge will be unscorable", self._judge_error)
 
     def _get_backend(self) -> "LLMBackend":
-        with self._build_lock:
-            if self._backend is None:
-                from rubricate.llm.backends import get_backend
+        if self._backend is None:
+            raise RuntimeError(self._backend_error or "no LLM backend")
+        return self._backend
 
-                self._backend = get_backend(self.cfg.llm, store=self._get_store() if self.cfg.llm.kind != "none" else None)
-            return self._backend
+    def _load_rubric(self) -> "Rubric | None":
+        judge = self._judge_cfg()
+        path, version = judge.rubric_path, judge.rubric_version
+        if path:
+            from rubricate.rubric.model import Rubric
 
-    def _get_rubric(self) -> "Rubric | None":
-        with self._build_lock:
-            if self._rubric is None:
-                judge = self._judge_cfg()
-                path, version = judge.rubric_path, judge.rubric_version
-                if path:
-                    from rubricate.rubric.model import Rubric
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"rubric file {path} does not exist; export one (rubric JSON) or fix judge.rubric_path")
+            return Rubric.from_json(path)
+        if version:
+            from rubricate.judge.rubric_source import load_stored_rubric
 
-                    if not Path(path).is_file():
-                        raise FileNotFoundError(f"rubric file {path} does not exist; export one (rubric JSON) or fix judge.rubric_path")
-                    self._rubric = Rubric.from_json(path)
-                elif version:
-                    from rubricate.judge.rubric_source import load_stored_rubric
-
-                    store = self._get_store()
-                    if store is None:
-                        raise RuntimeError(f"rubric version {version} lives in the store, which could not be opened; export it as JSON (rubric_path)")
-                    self._rubric = load_stored_rubric(store, version, self.cfg.rubric.rubric_name())
-            return self._rubric
+            if self._store is None:
+                raise RuntimeError(f"rubric version {version} lives in the store, which could not be opened; export it as JSON (rubric_path)")
+            return load_stored_rubric(self._store, version, self.cfg.rubric.rubric_name())
+        return None
 
     def _get_judge(self) -> "Judge":
+        """The judge built in __init__, or the offline judge, built on first need (once, from any thread)."""
         with self._build_lock:
             if self._judge is None:
                 if self._judge_error is not None:
                     raise RuntimeError(self._judge_error)
                 try:
-                    from rubricate.judge.factory import make_judge, resolve_kind
+                    from rubricate.judge.factory import make_judge
 
                     backend = self._get_backend()
-                    kind = resolve_kind(self._judge_cfg(), backend.kind)
-                    labelled = None
-                    if kind == "offline":
-                        labelled = self._labelled_traces()
-                    self._judge = make_judge(kind, backend, self._judge_cfg(), self._get_rubric(), labelled)
+                    self._judge = make_judge("offline", backend, self._judge_cfg(), self._rubric, self._labelled_traces())
                 except Exception as exc:
                     self._judge_error = f"judge unavailable: {type(exc).__name__}: {exc}"[:500]
                     raise RuntimeError(self._judge_error) from exc
@@ -257,7 +282,9 @@ class OnlineReward:
 
     def _labelled_traces(self) -> list[Any]:
         """The offline judge learns from stored labelled traces; without a store it has nothing to learn from."""
-        store = self._get_store()
+        if self._store is None:
+            self._store = self._open_store(needed=True)
+        store = self._store
         if store is None:
             raise RuntimeError("the offline judge needs labelled traces from the store, which could not be opened")
         from rubricate.judge.stage import labelled_trace_ids, load_traces
