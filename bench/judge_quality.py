@@ -466,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     judges: list[JudgeSetResult] = []
     ari: dict[str, dict[str, Any]] = {}
     verifier: dict[str, Any] | None = None
-    by_class: dict[str, dict[str, Any]] | None = None
+    class_verdicts: dict[str, dict[str, Any]] | None = None
     if "judge" in parts:
         for name in (args.datasets or ("processbench" if args.quick else ",".join(JUDGE_SETS))).split(","):
             judges.append(judge_set(store, cfg, name, sizes, args.seed, max_chars, log, api_base))
@@ -492,7 +492,7 @@ def main(argv: list[str] | None = None) -> int:
     if "classes" in parts:  # a store of its own too, for the same reason
         cpath = store_path.with_name(store_path.stem + "-classes.duckdb")
         ccfg = cfg.model_copy(update={"store": cfg.store.model_copy(update={"path": str(cpath)})})
-        by_class = class_part(open_store(cpath), ccfg, sizes.per_class, args.seed, workdir, log)
+        class_verdicts = class_part(open_store(cpath), ccfg, sizes.per_class, args.seed, workdir, log)
     total = time.perf_counter() - t_start
     print()
     print(f"# Judge quality, {'quick' if args.quick else 'full'} run: {started:%Y-%m-%d %H:%M} UTC, {platform.node()} "
@@ -506,9 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     if verifier:
         print("\n## LLM verifier on pairs the rules rejected\n")
         print(verifier_table(verifier))
-    if by_class:
+    if class_verdicts:
         print("\n## LLM verifier on the rule rejections of each class (tests/verify/class_cases.py)\n")
-        print(class_table(by_class))
+        print(class_table(class_verdicts))
     if judges:
         print()
         print(summary_line(judges))
