@@ -65,7 +65,8 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
         ingested = sum(r["n_accepted"] for k, r in reports.items() if k.startswith("ingest "))
         verified = reports.get("verify", {}).get("n_verified", 0)
         say_done(f"pipeline: {ingested:,} new traces from {len(names)} source(s), {verified:,} answers verified; MLflow run {tracker.run_id}")
-        return {"mlflow_run_id": tracker.run_id, "flow_run_id": tags["prefect.flow_run_id"], "reports": reports, "summary": markdown}
+        return {"mlflow_run_id": tracker.run_id, "mlflow_url": tracker.ui_url(), "flow_run_id": tags["prefect.flow_run_id"],
+                "reports": reports, "summary": markdown}
 
 
 def _dry_run_options(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +91,9 @@ def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None
     print()
     print(result["summary"])
     print("Look at what just ran:")
-    print(f"  MLflow:  make ui-mlflow   then open http://127.0.0.1:5000  (experiment '{cfg.tracking.experiment}', run {result['mlflow_run_id']})")
+    print(f"  MLflow:  make ui-mlflow   then open {result['mlflow_url'] or 'http://127.0.0.1:5000'}  (experiment "
+          f"'{cfg.tracking.experiment}', run {result['mlflow_run_id']}; the experiment's own page opens MLflow 3's GenAI view, "
+          "switch to 'Model training' top left for the runs table)")
     print(f"  Prefect: make ui-prefect  then open http://127.0.0.1:4200/runs  (flow 'pipeline', run {result['flow_run_id']})")
     print(f"  DuckDB:  {cfg.store_path()}")
 

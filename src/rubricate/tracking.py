@@ -53,9 +53,17 @@ def report_metrics(prefix: str, report: Mapping[str, Any], *, only: Sequence[str
 class RunTracker:
     """Logs to one MLflow run. Create it with `track_run(...)`."""
 
-    def __init__(self, client: "MlflowClient | None", run_id: str | None) -> None:
+    def __init__(self, client: "MlflowClient | None", run_id: str | None, experiment_id: str | None = None) -> None:
         self._client = client
         self.run_id = run_id
+        self.experiment_id = experiment_id
+
+    def ui_url(self, base: str = "http://127.0.0.1:5000") -> str | None:
+        """The run's page in the MLflow UI of `make ui-mlflow`. MLflow 3 opens an experiment in its GenAI view, which
+        shows no data for runs like these; a link to the run (or to `#/experiments/<id>/runs`) shows them."""
+        if not self.enabled or self.experiment_id is None:
+            return None
+        return f"{base}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
 
     @property
     def enabled(self) -> bool:
@@ -163,12 +171,6 @@ def _init_lock_path(cfg: PipelineConfig) -> Path:
     return cfg.resolved_data_dir() / "mlflow-init.lock"
 
 
-# MLflow 3 opens an experiment in its GenAI view ("No data available" for runs like ours) unless the experiment says
-# it holds model-development runs: this tag (read by MLflow's UI, values genai_development | custom_model_development)
-# makes the UI open the runs table.
-EXPERIMENT_TAGS = {"mlflow.experimentKind": "custom_model_development"}
-
-
 def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
     """A client on the configured store and the experiment's id, creating both if needed.
 
@@ -185,16 +187,11 @@ def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
     with file_lock(_init_lock_path(cfg), what="MLflow store initialisation"):
         client = MlflowClient(tracking_uri=uri)
         experiment = client.get_experiment_by_name(cfg.tracking.experiment)  # first use: creates/migrates the schema
-        if experiment is None:
-            root = cfg.artifact_root()
-            root.mkdir(parents=True, exist_ok=True)
-            experiment_id = client.create_experiment(cfg.tracking.experiment, artifact_location=root.as_uri(), tags=EXPERIMENT_TAGS)
-        else:
-            experiment_id = experiment.experiment_id
-            missing = {k: v for k, v in EXPERIMENT_TAGS.items() if experiment.tags.get(k) != v}
-            for key, value in missing.items():  # experiments made by older versions open in the runs view too
-                client.set_experiment_tag(experiment_id, key, value)
-        return client, experiment_id
+        if experiment is not None:
+            return client, experiment.experiment_id
+        root = cfg.artifact_root()
+        root.mkdir(parents=True, exist_ok=True)
+        return client, client.create_experiment(cfg.tracking.experiment, artifact_location=root.as_uri())
 
 
 # The config sections each flow reads: its run logs those as params (the full config goes in as config.json, and
@@ -263,7 +260,7 @@ def track_run(
     all_tags = {"rubricate.flow": flow_name, "rubricate.config_hash": cfg.config_hash(), **(tags or {})}
     name = run_name or run_name_for(flow_name, tags or {})
     run = client.create_run(experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
-    tracker = RunTracker(client, run.info.run_id)
+    tracker = RunTracker(client, run.info.run_id, experiment_id)
     tracker.log_params({**run_params(cfg, flow_name), **{k: v for k, v in (extra_params or {}).items()}})
     tracker.log_dict(redacted_config(cfg.model_dump(mode="json")), "config.json")
     try:

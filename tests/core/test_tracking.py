@@ -29,8 +29,7 @@ def test_run_logs_params_metrics_artifacts(tmp_path: Path):
     assert run.info.run_name == "pipeline · demo"
     assert run.data.tags["rubricate.flow"] == "pipeline" and run.data.tags["x"] == "y"
     assert run.data.tags["rubricate.config_hash"] == cfg.config_hash()
-    # the experiment opens in MLflow's runs view, not its GenAI view (issue 15)
-    assert client.get_experiment(run.info.experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
+    assert tracker.ui_url() == f"http://127.0.0.1:5000/#/experiments/{run.info.experiment_id}/runs/{run_id}"
     assert [a.path for a in client.list_artifacts(run_id)] == ["config.json", "summary.md"]
     logged = json.loads((Path(client.download_artifacts(run_id, "config.json"))).read_text())
     assert logged["rubric"] == cfg.model_dump(mode="json")["rubric"] and logged["llm"]["api_key_env"] == "MY_KEY"
