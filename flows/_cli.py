@@ -15,6 +15,7 @@ pipeline's --dry-run). Errors the user can fix (RubricateError) print one line a
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 import types
 import typing
@@ -59,8 +60,6 @@ def parameter_help(flow_fn: Callable[..., Any]) -> dict[str, str]:
 
 def build_parser(flow_obj: Any, prog: str) -> argparse.ArgumentParser:
     """An argparse parser with one option per flow parameter (see the module docstring for the naming)."""
-    import inspect
-
     fn = flow_obj.fn
     hints = typing.get_type_hints(fn)
     helps = parameter_help(fn)
@@ -97,6 +96,12 @@ def _value_kwargs(annotation: Any) -> dict[str, Any]:
     return {}
 
 
+def print_table(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
+    """The render of a flow whose result is a Markdown table (the evaluation flows): the table, then its MLflow run."""
+    print(result["table"])
+    print(f"MLflow run {result['mlflow_run_id']}")
+
+
 def run_flow(
     flow_obj: Any,
     argv: list[str] | None,
@@ -113,7 +118,7 @@ def run_flow(
     if extra_options is not None:
         extra_options(parser)
     args = parser.parse_args(argv)
-    names = set(typing.get_type_hints(flow_obj.fn)) - {"return"}
+    names = set(inspect.signature(flow_obj.fn).parameters)  # shell-only options (--dry-run) are not the flow's
     try:
         cfg = load_config(args.config_path)
         if before is not None:

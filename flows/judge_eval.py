@@ -8,15 +8,14 @@ counts, a confusion matrix per judge, tokens and cost. Reruns judge nothing twic
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from flows._cli import run_flow
-from rubricate.config import PipelineConfig, load_config
+from flows._cli import print_table, run_flow
+from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown
 from rubricate.judge.heldout import JudgeKind, plan_held_out, split_counts
@@ -74,13 +73,8 @@ def judge_eval(
                 "judges": results}
 
 
-def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
-    print(result["table"])
-    print(f"MLflow run {result['mlflow_run_id']}")
-
-
 def main(argv: list[str] | None = None) -> int:
-    return run_flow(judge_eval, argv, render=_render)
+    return run_flow(judge_eval, argv, render=print_table)
 
 
 if __name__ == "__main__":

@@ -12,15 +12,14 @@ Deployed:     see prefect.yaml (deployment `reward_experiment/reward-experiment`
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from flows._cli import run_flow
-from rubricate.config import PipelineConfig, load_config
+from flows._cli import print_table, run_flow
+from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.heldout import plan_held_out, split_counts
 from rubricate.rewards.experiment import OFFLINE_NOTE, comparison_markdown, method_summary, plan_experiment
@@ -94,13 +93,8 @@ def reward_experiment(
                 "n_build": counts["n_build"], "n_eval": counts["n_eval"], "methods": summary, "table": table}
 
 
-def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None:
-    print(result["table"])
-    print(f"MLflow run {result['mlflow_run_id']}")
-
-
 def main(argv: list[str] | None = None) -> int:
-    return run_flow(reward_experiment, argv, render=_render)
+    return run_flow(reward_experiment, argv, render=print_table)
 
 
 if __name__ == "__main__":

@@ -207,11 +207,11 @@ FLOW_SECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-def run_params(cfg: PipelineConfig, flow_name: str) -> dict[str, str]:
-    """The params a flow's run logs: its own config sections, flattened, and the whole config's hash."""
-    dump = cfg.model_dump(mode="json")
+def run_params(dump: Mapping[str, Any], config_hash: str, flow_name: str) -> dict[str, str]:
+    """The params a flow's run logs: its own sections of the config (`dump`, model_dump(mode="json")), flattened, and
+    the whole config's hash."""
     sections = FLOW_SECTIONS.get(flow_name)
-    return {**flatten({k: v for k, v in dump.items() if sections is None or k in sections}), "config_hash": cfg.config_hash()}
+    return {**flatten({k: v for k, v in dump.items() if sections is None or k in sections}), "config_hash": config_hash}
 
 
 def redacted_config(obj: Any) -> Any:
@@ -257,12 +257,13 @@ def track_run(
         yield RunTracker(None, None)
         return
     client, experiment_id = _client_and_experiment(cfg)
-    all_tags = {"rubricate.flow": flow_name, "rubricate.config_hash": cfg.config_hash(), **(tags or {})}
+    dump, config_hash = cfg.model_dump(mode="json"), cfg.config_hash()
+    all_tags = {"rubricate.flow": flow_name, "rubricate.config_hash": config_hash, **(tags or {})}
     name = run_name or run_name_for(flow_name, tags or {})
     run = client.create_run(experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
     tracker = RunTracker(client, run.info.run_id, experiment_id)
-    tracker.log_params({**run_params(cfg, flow_name), **{k: v for k, v in (extra_params or {}).items()}})
-    tracker.log_dict(redacted_config(cfg.model_dump(mode="json")), "config.json")
+    tracker.log_params({**run_params(dump, config_hash, flow_name), **{k: v for k, v in (extra_params or {}).items()}})
+    tracker.log_dict(redacted_config(dump), "config.json")
     try:
         yield tracker
     except BaseException as exc:

@@ -149,15 +149,15 @@ def confusion_png(result: EvalResult, path: str | Path, title: str = "") -> Path
 
 def log_eval(tracker: Any, kind: str, result: EvalResult, run: dict[str, Any] | None = None) -> dict[str, float]:
     """Log one judge's evaluation to the MLflow run: metrics prefixed by the judge kind, items, errors, the PNG."""
-    from rubricate.tracking import write_temp
+    from rubricate.tracking import report_metrics, write_temp
 
-    metrics: dict[str, float] = {f"{kind}.{k}": float(v) for k, v in result.metrics.items() if isinstance(v, (int, float)) and v is not None}
+    metrics: dict[str, float] = report_metrics(kind, result.metrics)
     for item_id, counts in result.items.items():
         metrics |= {f"{kind}.item.{item_id}.{k}": float(v) for k, v in counts.items()}
     for ds, m in result.by_dataset.items():
         metrics |= {f"{kind}.{ds}.{k}": float(m[k]) for k in ("balanced_accuracy", "sensitivity", "specificity", "pb_f1") if m.get(k) is not None}
     usage = (run or {}).get("usage") or {}
-    metrics |= {f"{kind}.llm.{k}": float(v) for k, v in usage.items() if isinstance(v, (int, float))}
+    metrics |= report_metrics(f"{kind}.llm", usage)
     report = (run or {}).get("report") or {}
     if "seconds" in report:
         metrics[f"{kind}.judge_seconds"] = float(report["seconds"])

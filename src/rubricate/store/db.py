@@ -111,8 +111,7 @@ class Statements:
     def execute(self, name: str, params: Params = None, *, incoming: Incoming = None) -> list[tuple]:
         """Run the statement; all its rows as tuples (empty for DML)."""
         with self._incoming(incoming):
-            self._cur.execute(load_sql(name), params or {})
-            return self._cur.fetchall() if self._cur.description else []
+            return self.sql(load_sql(name), params)
 
     def records(self, name: str, params: Params = None, *, incoming: Incoming = None) -> list[dict[str, Any]]:
         """Its rows as dicts keyed by the query's own column names."""

@@ -107,8 +107,8 @@ def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None
     """Verdict for one response against its gold answer (never raises)."""
     t0 = time.perf_counter()
 
-    def done(answer: str | None, verdict: Verdict, reason: str) -> RuleVerdict:
-        return RuleVerdict(answer, verdict, reason, round((time.perf_counter() - t0) * 1000, 3))
+    def done(answer: str | None, verdict: Verdict, reason: str, internal_error: str | None = None) -> RuleVerdict:
+        return RuleVerdict(answer, verdict, reason, round((time.perf_counter() - t0) * 1000, 3), internal_error)
 
     answer: str | None = None
     try:
@@ -137,6 +137,5 @@ def verify_response(gold: str | None, response: str, *, mv_timeout_s: int | None
         if is_internal_error(exc):
             trace = "".join(traceback.format_exception(exc))
             log.error("rule verifier bug (verdict stored as error, please report it):\n%s", trace)
-            return RuleVerdict(answer, "error", f"internal error (a rubricate bug): {type(exc).__name__}: {exc}"[:500],
-                               round((time.perf_counter() - t0) * 1000, 3), internal_error=trace)
+            return done(answer, "error", f"internal error (a rubricate bug): {type(exc).__name__}: {exc}"[:500], trace)
         return done(answer, "error", f"{type(exc).__name__}: {exc}"[:500])  # a response it cannot handle is data
