@@ -203,6 +203,8 @@ RENAMED: tuple[list[Case], list[Case]] = (
         ("x = 2k\\pi + \\frac{\\pi}{3}", "x = \\frac{\\pi}{3} + 2n\\pi", "renamed and reordered"),
         ("y = Ce^{x}", "y = ce^x", "constant case"),
         ("\\{k\\pi \\mid k \\in \\mathbb{Z}\\}", "\\{n\\pi \\mid n \\in \\mathbb{Z}\\}", "set-builder parameter renamed"),
+        ("\\sum_{k=1}^{n} k^2", "\\sum_{j=1}^{n} j^2", "summation index renamed"),
+        ("\\sum_{k=0}^{n-1} a_k a_{n-1-k}", "\\sum_{i=0}^{n-1} a_{n-1-i} a_i", "summation index renamed, factors swapped"),
     ],
     [
         ("f(x) = x", "f(z) = 2z", "another rule"),
@@ -216,6 +218,8 @@ RENAMED: tuple[list[Case], list[Case]] = (
         ("f(x) = x + c", "f(x) = x", "the constant dropped"),
         ("x = 2k\\pi + \\frac{\\pi}{3}", "x = \\frac{\\pi}{6} + 2n\\pi", "another base angle"),
         ("f(x) = 2x", "f(x) = 2", "the variable dropped"),
+        ("\\sum_{k=1}^{n} k^2", "\\sum_{j=0}^{n-1} j^2", "range shifted, summand not"),
+        ("\\sum_{k=0}^{n-1} a_k a_{n-1-k}", "\\sum_{i=0}^{n-1} a_i a_{n-i}", "an index off by one"),
     ],
 )
 

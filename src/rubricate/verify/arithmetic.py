@@ -1,17 +1,24 @@
 """A small evaluator for LaTeX / plain arithmetic: exact (Fraction) for closed forms built from
 integers, decimals, + - * / ^ and perfect roots; floats once \\pi, e, roots or functions enter.
 With variables bound to numbers it also serves the randomised identity test (numeric_identity.py).
+
+Sums and products with integer bounds (\\sum_{k=0}^{n-1} ...) are evaluated term by term. Sequences with
+an index (a_{n-1}, or a_k under a sum over k) and function letters applied to an argument (f(2x)) have no
+rule of their own: each stands for a fixed pseudo-random function of its index or argument, the same in
+both answers. So f(x + x) and f(2x), or a sum whose index was renamed, agree at every point, and a
+shifted index or bound does not.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import re
 from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Union
 
-__all__ = ["Domain", "Eval", "NotNumeric", "Tok", "Value", "evaluate", "tokens", "too_large_to_compute", "variables"]
+__all__ = ["Domain", "Eval", "NotNumeric", "Tok", "Value", "bound_indices", "evaluate", "tokens", "too_large_to_compute", "variables"]
 
 Value = Union[Fraction, float]
 
@@ -23,7 +30,7 @@ _TOKEN = re.compile(
     r"(?P<num>\d+(?:\.\d*)?(?:[eE][-+]?\d{1,3}(?![\d.]))?|\.\d+)"
     rf"|(?P<var>(?:\\(?:{_GREEK})(?![A-Za-z])|[A-Za-z])(?:_(?:\{{[A-Za-z0-9]{{1,6}}\}}|[A-Za-z0-9]))?'*)"
     r"|(?P<cmd>\\[A-Za-z]+)"
-    r"|(?P<op>\*\*|[-+*/^(){}\[\]|!])"
+    r"|(?P<op>\*\*|[-+*/^(){}\[\]|!_=])"
     r"|(?P<ws>\s+)"
     r"|(?P<bad>.)"
 )
@@ -37,6 +44,8 @@ _FUNCS: dict[str, Callable[[float], float]] = {
 _INVERSE = {r"\sin": math.asin, r"\cos": math.acos, r"\tan": math.atan}
 _FUNCTION_LETTERS = set("fghFGH")  # f(x) is an application, not f times x
 _MAX_BITS = 4096
+_BIG_OPERATORS = {r"\sum": "sum", r"\prod": "prod"}
+_MAX_TERMS = 2_000  # terms of all sums and products in one evaluation; bounds above go to math-verify
 
 Tok = tuple[str, str]
 
@@ -67,6 +76,10 @@ def tokens(s: str) -> tuple[Tok, ...]:
                 kind = "func"
             elif tok in (r"\binom", r"\dbinom", r"\tbinom"):
                 tok = r"\binom"
+            elif tok in _BIG_OPERATORS:
+                kind = "big"
+            elif tok == r"\limits":
+                continue
             elif tok not in (r"\frac", r"\sqrt", r"\pi", r"\infty"):
                 raise NotNumeric(tok)
         elif kind == "var" and tok == "e":
@@ -76,11 +89,39 @@ def tokens(s: str) -> tuple[Tok, ...]:
         elif tok == "**":
             tok = "^"
         out.append((kind, tok))
+    for i, (_, tok) in enumerate(out):  # '=' only binds a sum's index: \sum_{k=0}
+        if tok == "=" and (i < 4 or out[i - 4][0] != "big" or out[i - 1][0] != "var"):
+            raise NotNumeric("=")
     return tuple(out)
 
 
+def bound_indices(toks: tuple[Tok, ...]) -> frozenset[str]:
+    """The index variables of the sums and products in toks (k of \\sum_{k=0})."""
+    return frozenset(toks[i + 3][1] for i, (kind, _) in enumerate(toks) if kind == "big" and i + 4 < len(toks) and toks[i + 4][1] == "=")
+
+
 def variables(toks: tuple[Tok, ...]) -> frozenset[str]:
-    return frozenset(t for k, t in toks if k == "var")
+    """The free variables: not a sum's index, not a sequence's or function's name, not a_k for an index k."""
+    bound = bound_indices(toks)
+    out = set()
+    for i, (kind, tok) in enumerate(toks):
+        if kind != "var" or tok in bound:
+            continue
+        nxt = toks[i + 1][1] if i + 1 < len(toks) else None
+        if nxt == "_" or (nxt == "(" and tok in _FUNCTION_LETTERS):
+            continue  # a_{n-1}, f(x): the name of a sequence or function
+        head, _, index = tok.partition("_")
+        if index and index in bound:
+            continue
+        out.add(tok)
+    return frozenset(out)
+
+
+def _pseudo_random(name: str, index: Value) -> float:
+    """The value of sequence or function `name` at `index`: fixed, unrelated between indices, nonzero."""
+    key = str(index) if isinstance(index, Fraction) else repr(round(float(index), 9))
+    rng = random.Random(f"{name}|{key}")
+    return rng.choice((-1.0, 1.0)) * rng.uniform(0.5, 2.5)
 
 
 class Eval:
@@ -92,6 +133,8 @@ class Eval:
         self.t = toks
         self.i = 0
         self.env = env
+        self.bound: list[str] = []  # indices of the sums being evaluated, innermost last
+        self.terms = 0
 
     def peek(self) -> Tok | None:
         return self.t[self.i] if self.i < len(self.t) else None
@@ -188,12 +231,23 @@ class Eval:
         if kind == "num":
             return _number(tok)
         if kind == "var":
+            nxt = self.peek()
+            if nxt is not None and nxt[1] == "_":  # a_{n-1}
+                self.take()
+                return _pseudo_random(tok, self.group())
+            if nxt is not None and nxt[1] == "(" and tok in _FUNCTION_LETTERS:  # f(2x)
+                self.take()
+                arg = self.expr()
+                self.take(")")
+                return _pseudo_random(tok + "()", arg)
+            head, _, sub = tok.partition("_")
+            if sub and sub in self.bound and self.env is not None:  # a_k under a sum over k
+                return _pseudo_random(head, self.env[sub])
             if self.env is None or tok not in self.env:
                 raise NotNumeric(f"variable {tok}")
-            nxt = self.peek()
-            if nxt is not None and nxt[1] == "(" and tok in _FUNCTION_LETTERS:
-                raise NotNumeric("function application")
             return self.env[tok]
+        if kind == "big":
+            return self.big_operator(_BIG_OPERATORS[tok])
         if kind == "const":
             return math.e
         if kind == "func":
@@ -247,6 +301,44 @@ class Eval:
         if tok == r"\infty":
             return math.inf
         raise NotNumeric(tok)
+
+    def big_operator(self, op: str) -> Value:
+        """\\sum_{k=lo}^{hi} body: body is the term after the bounds (products bind it, + and - end it), read
+        again for each k. Bounds must be integers."""
+        self.take("_")
+        self.take("{")
+        kind, index = self.take()
+        if kind != "var":
+            raise NotNumeric("sum index")
+        self.take("=")
+        lo = self.expr()
+        self.take("}")
+        self.take("^")
+        hi = self.exponent()
+        if not all(isinstance(v, Fraction) and v.denominator == 1 for v in (lo, hi)):
+            raise NotNumeric("sum bounds are not integers")
+        count = max(0, int(hi) - int(lo) + 1)
+        self.terms += count
+        if self.terms > _MAX_TERMS:
+            raise NotNumeric("too many terms")
+        if count == 0:
+            raise NotNumeric("empty sum")  # its body is never read, so where it ends is unknown
+        env = self.env = {} if self.env is None else self.env
+        saved, start = env.get(index), self.i
+        self.bound.append(index)
+        acc: Value = Fraction(0 if op == "sum" else 1)
+        try:
+            for k in range(int(lo), int(hi) + 1):
+                env[index] = Fraction(k)
+                self.i = start
+                acc = _arith(acc, self.term(), "+" if op == "sum" else "*")
+        finally:
+            self.bound.pop()
+            if saved is None:
+                env.pop(index, None)
+            else:
+                env[index] = saved
+        return acc
 
 
 def _factorial(v: Value) -> Value:

@@ -28,7 +28,7 @@ __all__ = ["VERIFIER_ID", "RuleVerdict", "Verdict", "gold_answer_text", "verify_
 
 # Bump when a change in extract.py / compare.py (or the modules behind it) can change a verdict: stored
 # verdicts carry this id, and the stage re-verifies every trace that has no verdict for the current id.
-VERIFIER_ID = "rules-v2"
+VERIFIER_ID = "rules-v3"  # v3: sums, products, indexed sequences and function letters in the identity test
 
 Verdict = Literal["correct", "incorrect", "no_answer", "error"]
 log = logging.getLogger(__name__)
