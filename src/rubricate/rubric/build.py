@@ -23,7 +23,7 @@ from rubricate.llm.base import LLMBackend, LLMConfig
 from rubricate.rubric.cluster import NOISE, Clustering, centroids, cluster_embeddings
 from rubricate.rubric.config import RubricConfig
 from rubricate.rubric.descriptions import describer_id, scope_params
-from rubricate.rubric.embed import DEFAULT_MODEL_ID, Embedder, embed_missing, to_matrix
+from rubricate.rubric.embed import Embedder, embed_missing, embedding_model_id, to_matrix
 from rubricate.rubric.hierarchy import group_categories, merge_near_duplicates
 from rubricate.rubric.lineage import match_items, new_item_id
 from rubricate.rubric.model import Rubric
@@ -102,7 +102,7 @@ def build_rubric_version(
     t0 = time.perf_counter()
     name = rcfg.rubric_name()
     did = describer_id(rcfg, llm)
-    model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
+    model_id = embedding_model_id(rcfg.embedder)
     query = {"describer_id": did, "model_id": model_id, **scope_params(rcfg, trace_ids)}
     frame = store.frame("rubric/build_input", query)
     if frame.filter(pl.col("embedding").is_null()).height:  # build called without the embed stage: embed now
@@ -265,6 +265,6 @@ def build_rubric(
     if built.n_items:
         rubric = load_rubric(store, built.version_id)
     else:
-        rubric = Rubric(version_id=built.version_id, domain=rcfg.domain, embedder=rcfg.embedder.model or DEFAULT_MODEL_ID,
+        rubric = Rubric(version_id=built.version_id, domain=rcfg.domain, embedder=embedding_model_id(rcfg.embedder),
                         items=[], status=built.status)
     return RubricBuild(rubric=rubric, describe=described.as_dict(), embed=embedded.as_dict(), build=built)

@@ -19,6 +19,10 @@ class EmbedderConfig(Strict):
     model: str | None = None
     batch_size: int = Field(default=64, ge=1, le=4096)
     device: str = "cpu"
+    # torch: the model as sentence-transformers runs it. onnx-int8: the same model exported to ONNX with int8
+    # weights (onnxruntime; exported once per model into <data dir>/models/onnx). Its embeddings are cached
+    # under their own model id ("<model>+onnx-int8"), so a rubric never mixes the two. README "Measured" compares them.
+    backend: Literal["torch", "onnx-int8"] = "torch"
 
 
 class ClusterConfig(Strict):

