@@ -169,7 +169,7 @@ def run_pipeline(store, name: str, rows: list[dict[str, Any]], workdir: Path, rc
     from rubricate.llm.base import LLMConfig
     from rubricate.rubric.build import build_rubric_version
     from rubricate.rubric.descriptions import describe_new_traces
-    from rubricate.rubric.embed import DEFAULT_MODEL_ID, embed_new_descriptions, to_matrix
+    from rubricate.rubric.embed import embed_new_descriptions, embedding_model_id, to_matrix
     from rubricate.rubric.versions import version_items
 
     rcfg = rcfg.model_copy(update={"name": f"bench-{name}", "datasets": [name]})
@@ -181,7 +181,7 @@ def run_pipeline(store, name: str, rows: list[dict[str, Any]], workdir: Path, rc
     cur = store.cursor()
     try:
         frame = cur.sql((SQL / "cluster_quality_traces.sql").read_text(), params={
-            "describer_id": described.describer_id, "model_id": rcfg.embedder.model or DEFAULT_MODEL_ID,
+            "describer_id": described.describer_id, "model_id": embedding_model_id(rcfg.embedder),
             "version_id": built.version_id, "dataset": name}).pl()
     finally:
         cur.close()
@@ -320,12 +320,12 @@ def scale(store, n: int, workdir: Path, rcfg) -> None:
           f"{embedded.n_new / max(t3 - t2, 1e-9):.0f} texts/s) | build {t4 - t3:.1f}s | describe+embed+build {t4 - t1:.1f}s")
     print(f"  version {built.version_id}: {built.status}, {built.n_items} items, {built.n_categories} categories, "
           f"{built.n_uncategorised:,} uncategorised; {built.message[:160]}")
-    from rubricate.rubric.embed import DEFAULT_MODEL_ID
+    from rubricate.rubric.embed import embedding_model_id
 
     cur = store.cursor()
     try:
         frame = cur.sql((SQL / "cluster_quality_traces.sql").read_text(), params={
-            "describer_id": described.describer_id, "model_id": DEFAULT_MODEL_ID, "version_id": built.version_id,
+            "describer_id": described.describer_id, "model_id": embedding_model_id(rcfg.embedder), "version_id": built.version_id,
             "dataset": name}).pl()
     finally:
         cur.close()
@@ -337,6 +337,9 @@ def scale(store, n: int, workdir: Path, rcfg) -> None:
     s_prm = score(labels[prm], [g for g, p in zip(gold, prm) if p])
     print(f"  against the source labels: ARI {s_all['ari']:.3f} NMI {s_all['nmi']:.3f} (PRMBench half: ARI {s_prm['ari']:.3f} "
           f"NMI {s_prm['nmi']:.3f}); noise {s_all['noise']:.1%}; reduction {json.loads(_params(store, built.version_id))['clustering']['reduce_used']}")
+    # issue 14's summary line (numba's one-time compile is the JIT warm-up line above, not in these)
+    print(f"scale {n}: embed {t3 - t2:.1f} s, build {t4 - t3:.1f} s, total {t4 - t2:.1f} s "
+          f"(backend {rcfg.embedder.backend}; describe {t2 - t1:.1f} s and ingest {t1 - t0:.1f} s apart)", flush=True)
 
 
 def _params(store, version_id: str) -> str:
@@ -351,19 +354,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="", help="comma-separated sizes, e.g. 10000,100000")
     parser.add_argument("--no-quality", action="store_true")
     parser.add_argument("--no-oracle", action="store_true")
+    parser.add_argument("--backend", choices=["torch", "onnx-int8"], default=None,
+                        help="rubric.embedder.backend (default: the config default)")
     parser.add_argument("--store", default=str(REPO / "data" / "bench" / "cluster_quality.duckdb"),
                         help="bench store (kept between runs: the embedding cache makes reruns fast)")
     args = parser.parse_args(argv)
     if not DATA.exists():
         print(f"shared data not found at {DATA}; nothing to benchmark")
         return 1
-    from rubricate.rubric.config import EmbedderConfig, RubricConfig
+    from rubricate.rubric.config import RubricConfig
     from rubricate.rubric.embed import Embedder
     from rubricate.store import Store
 
     rcfg = RubricConfig()
+    if args.backend:
+        rcfg = rcfg.model_copy(update={"embedder": rcfg.embedder.model_copy(update={"backend": args.backend})})
     store = Store(args.store)
-    embedder = Embedder(EmbedderConfig())
+    embedder = Embedder(rcfg.embedder)
     print(f"# rubricate cluster quality, {date.today()}, {platform.node()}, {os.cpu_count()} cores, python {platform.python_version()}")
     print(f"rubricate config: {json.dumps(rcfg.model_dump(mode='json', include={'cluster', 'naming'}))}")
     # numba JIT of UMAP, pynndescent (used by UMAP from 4,096 points on) and fast-hdbscan: paid once per

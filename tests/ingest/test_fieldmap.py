@@ -355,3 +355,13 @@ def test_preview_suggests_step_base_when_labels_look_one_based(tmp_path):
     preview = preview_source(source)
     assert (preview.n_outside, preview.n_valid) == (3, 2)
     assert "are the labels 1-based? set `step_base: 1`" in preview.render()
+
+
+def test_mapping_only_steps_does_not_warn_about_the_response_path(store, tmp_path):
+    """response and steps are alternatives: a source that gives steps is not told its `response` path matched nothing."""
+    path = tmp_path / "s.jsonl"
+    path.write_text("".join(json.dumps({"q": f"P{i}", "s": ["a", "b"], "meta": {}}) + "\n" for i in range(3)))
+    fields = FieldMap(problem="q", steps="s", gold_answer="meta.gold")
+    report = ingest_source(store, SourceConfig(name="st", reader="jsonl", path=str(path), fields=fields))
+    assert report.n_accepted == 3
+    assert report.warnings == ["mapped path gold_answer (meta.gold) matched nothing in all 3 rows: check its spelling in `fields`"]

@@ -181,7 +181,9 @@ class FieldReader:
             draft = self._draft(raw, line)
         except BadValue as exc:
             return Rejection(line, "bad_value", str(exc), _raw(row))
-        draft.absent = tuple(absent)
+        # response and steps are alternatives and a row that got here gives one: the other's absence is no news
+        # (without this, mapping only `steps` warned that the default `response` path matched nothing)
+        draft.absent = tuple(a for a in absent if a.split(" (")[0] not in ("response", "steps"))
         kept = {k: v for k, v in row.items() if k not in self.mapped_keys and not isinstance(v, (bytes, bytearray))}
         draft.extra = kept | draft.extra  # draft.extra holds what make_consistent set aside
         return draft
