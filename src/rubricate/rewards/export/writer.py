@@ -1,10 +1,16 @@
 """Streaming, atomic writing of every output file of one export: fixed-size chunks in, each written to every
-format's writer under a temporary name, renamed into place only when the whole export succeeded."""
+format's writer under a temporary name, renamed into place only when the whole export succeeded.
+
+The files of one chunk are written in parallel threads (pyarrow's Parquet writer and Polars' NDJSON writer
+release the GIL), while the caller reads the next chunk from DuckDB; each file still gets its chunks in
+order, so the bytes are those of a sequential export.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -78,34 +84,59 @@ class Outputs:
                 jsonl("trl.jsonl", "trl")
         if "openrlhf" in cfg.formats:
             jsonl("openrlhf.jsonl", "openrlhf")
+        self._threads = ThreadPoolExecutor(max_workers=max(1, len(self.names)), thread_name_prefix="export-writer")
+        self._pending: list[Future[None]] = []  # the previous chunk's writes
 
     def _tmp(self, name: str) -> Path:
         return self.out_dir / f".{name}.partial"
 
     def write(self, chunk: "pa.Table", start_index: int) -> None:
+        """Starts the chunk's writes once the previous chunk's are done (an error in one is raised here)."""
+        self._finish_pending()
         rows = chunk.num_rows
+        jobs: list[Callable[[], None]] = []
         if "verl.parquet" in self.parquet:
-            self.parquet["verl.parquet"].write_table(verl_table(chunk, start_index, self.cfg), row_group_size=rows)
+            writer = self.parquet["verl.parquet"]
+            jobs.append(lambda: writer.write_table(verl_table(chunk, start_index, self.cfg), row_group_size=rows))
         trl = trl_table(chunk, self.cfg) if "trl.parquet" in self.parquet or "trl.jsonl" in self.jsonl else None
         if "trl.parquet" in self.parquet:
-            self.parquet["trl.parquet"].write_table(trl, row_group_size=rows)
+            jobs.append(lambda: self.parquet["trl.parquet"].write_table(trl, row_group_size=rows))
         if "trl.jsonl" in self.jsonl:
-            write_jsonl(trl, self.jsonl["trl.jsonl"])
+            jobs.append(lambda: write_jsonl(trl, self.jsonl["trl.jsonl"]))
         if "openrlhf.jsonl" in self.jsonl:
-            write_jsonl(openrlhf_table(chunk), self.jsonl["openrlhf.jsonl"])
+            jobs.append(lambda: write_jsonl(openrlhf_table(chunk), self.jsonl["openrlhf.jsonl"]))
+        self._pending = [self._threads.submit(job) for job in jobs]
+
+    def _finish_pending(self) -> None:
+        done, _ = wait(self._pending)
+        self._pending = []
+        for future in done:
+            future.result()  # re-raises a writer's error in the caller
 
     def close(self, success: bool) -> None:
-        for w in self.parquet.values():
-            w.close()
-        for f in self.jsonl.values():
-            f.close()
+        """Renames every file into place on success; removes them all otherwise, or when the last writes failed
+        (whose error is then raised)."""
+        error: Exception | None = None
+        try:
+            self._finish_pending()
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the cleanup
+            error, success = exc, False
+        finally:
+            self._threads.shutdown(wait=True)
+        for w in [*self.parquet.values(), *self.jsonl.values()]:
+            try:
+                w.close()
+            except Exception:
+                if success:
+                    raise
         for name, _ in self.names:
             tmp = self._tmp(name)
             if success:
                 os.replace(tmp, self.out_dir / name)
             else:
                 tmp.unlink(missing_ok=True)
-
+        if error is not None:
+            raise error
 
 
 def rechunk(batches: Iterator["pa.RecordBatch"], rows: int) -> Iterator["pa.Table"]:
