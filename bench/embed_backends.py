@@ -40,6 +40,28 @@ from cluster_quality import load_prmbench, rubricate_clustering, score  # noqa: 
 STAGE_CHUNK = 500  # texts per alternation of raw encode and stage
 
 
+def side_by_side(texts: list[str], batch_size: int) -> None:
+    """torch's and onnx-int8's raw encodes of the same chunks, alternating (which goes first alternates too), so
+    that other jobs on the machine slow both alike: the ratio is what to read."""
+    from rubricate.rubric.config import EmbedderConfig
+    from rubricate.rubric.embed import Embedder
+
+    torch = Embedder(EmbedderConfig(batch_size=batch_size))
+    int8 = Embedder(EmbedderConfig(batch_size=batch_size, backend="onnx-int8"))
+    torch.encode(texts[:64])
+    int8.encode(texts[:64])
+    took = {"torch": 0.0, "onnx-int8": 0.0}
+    for i, start in enumerate(range(0, len(texts), STAGE_CHUNK)):
+        chunk = texts[start : start + STAGE_CHUNK]
+        for name in (("torch", "onnx-int8") if i % 2 == 0 else ("onnx-int8", "torch")):
+            t0 = time.perf_counter()
+            (torch if name == "torch" else int8).encode(chunk)
+            took[name] += time.perf_counter() - t0
+    n = len(texts)
+    print(f"side by side, alternating chunks of {STAGE_CHUNK}: torch {n / took['torch']:,.0f} texts/s, onnx-int8 "
+          f"{n / took['onnx-int8']:,.0f} texts/s: {took['torch'] / took['onnx-int8']:.2f}x (load {os.getloadavg()[0]:.1f})", flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, default=10_000, help="at most this many PRMBench texts")
@@ -64,8 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_quality:
         rubricate_clustering(np.random.default_rng(0).normal(size=(5000, 384)).astype(np.float32), rcfg)  # numba JIT, once
 
+    backends = args.backends.split(",")
+    if "torch" in backends and "onnx-int8" in backends:
+        side_by_side(texts, args.batch_size)
     results = {}
-    for backend in args.backends.split(","):
+    for backend in backends:
         if backend in ("torch", "onnx-int8"):
             embedder = Embedder(EmbedderConfig(batch_size=args.batch_size, backend=backend))
             t0 = time.perf_counter()
