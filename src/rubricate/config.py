@@ -210,6 +210,11 @@ class SourceConfig(Strict):
             raise ValueError(f"`query` is for the sql reader; '{self.reader}' reads `path`")
         return self
 
+    def stored_path(self) -> str:
+        """The `source_path` its rows are stored under when the reader gives none: its path, or `<reader>` for a
+        generated or query source (the demo's `<sample>`)."""
+        return self.path or f"<{self.reader}>"
+
     def input_problem(self) -> str | None:
         """Why this source cannot be read (its `path` does not exist; its query does not bind), or None.
         Relative paths are relative to the working directory, as the readers see them."""
