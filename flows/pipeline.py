@@ -97,7 +97,7 @@ def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None
     print()
     print(result["summary"])
     print("Look at what just ran:")
-    print(f"  MLflow:  make ui-mlflow   then open {result['mlflow_url'] or 'http://127.0.0.1:5000'}  (experiment "
+    print(f"  MLflow:  make ui-mlflow   then open {result['mlflow_url'] or cfg.tracking.ui_url}  (experiment "
           f"'{cfg.tracking.experiment}', run {result['mlflow_run_id']}; the experiment's own page opens MLflow 3's GenAI view, "
           "switch to 'Model training' top left for the runs table)")
     print(f"  Prefect: make ui-prefect  then open http://127.0.0.1:4200/runs  (flow 'pipeline', run {result['flow_run_id']})")

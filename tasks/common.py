@@ -146,4 +146,20 @@ def tracked_flow_run(
     all_tags = {"prefect.flow_run_id": prefect_id, **(tags or {})}
     with hold_lease(cfg, flow_name, prefect_id) as handle, track_run(cfg, flow_name, run_name=run_name, tags=all_tags, extra_params=extra_params) as tracker:
         handle.attach(tracker.run_id, cfg.tracking_uri() if tracker.enabled else None)
+        if prefect_id:
+            link_mlflow_run(tracker, flow_name)
         yield tracker
+
+
+def link_mlflow_run(tracker: RunTracker, flow_name: str) -> None:
+    """A link artifact on the Prefect flow run to its MLflow run's page (params, metrics, artifacts): one click from
+    the flow run's Artifacts tab. Nothing when tracking is off."""
+    from prefect.artifacts import create_link_artifact
+
+    url = tracker.ui_url()
+    if url is None:
+        return
+    create_link_artifact(
+        link=url, link_text=f"MLflow run {tracker.run_id}", key=f"mlflow-{flow_name.replace('_', '-')}",
+        description=f"This {flow_name} run in MLflow: params, metrics and artifacts (the MLflow UI at {tracker.ui_base}: `make ui-mlflow`)",
+    )
