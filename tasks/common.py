@@ -152,14 +152,16 @@ def tracked_flow_run(
 
 
 def link_mlflow_run(tracker: RunTracker, flow_name: str) -> None:
-    """A link artifact on the Prefect flow run to its MLflow run's page (params, metrics, artifacts): one click from
-    the flow run's Artifacts tab. Nothing when tracking is off."""
+    """A link artifact on the Prefect flow run to its MLflow run's page (params, metrics, artifacts). Its description
+    starts with the link too: the flow run's Artifacts tab shows descriptions, so the run is one click away there.
+    Nothing when tracking is off."""
     from prefect.artifacts import create_link_artifact
 
     url = tracker.ui_url()
     if url is None:
         return
+    run_logger().info("MLflow run %s: %s", tracker.run_id, url)  # the run's Logs tab (its first tab) shows it as a link
     create_link_artifact(
         link=url, link_text=f"MLflow run {tracker.run_id}", key=f"mlflow-{flow_name.replace('_', '-')}",
-        description=f"This {flow_name} run in MLflow: params, metrics and artifacts (the MLflow UI at {tracker.ui_base}: `make ui-mlflow`)",
+        description=f"[Open this {flow_name} run in MLflow]({url}): params, metrics and artifacts (MLflow UI at {tracker.ui_base}, `make ui-mlflow`)",
     )
