@@ -24,6 +24,7 @@ from flows.pipeline import pipeline
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown
+from rubricate.llm.backends import check_model
 from tasks.common import say_done, tracked_flow_run
 from tasks.demo import pick_held_out
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
@@ -43,6 +44,7 @@ def demo_llm(config_path: str = "configs/demo-llm.yaml", gold_fraction: float = 
         seed: Seed of the split and of the judged sample.
     """
     cfg = load_config(config_path)
+    _check_llm(cfg, config_path)  # before any stage runs, also when started from the Prefect UI
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     verified = pipeline(config_path=config_path)
@@ -132,13 +134,15 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _preflight(args: argparse.Namespace, cfg: PipelineConfig) -> None:
+def _check_llm(cfg: PipelineConfig, config_path: str) -> None:
+    """No LLM configured, or a local model's weights not fetched yet (the error names `make fetch-llm`): say so now."""
     if cfg.llm.kind == "none":
-        raise RubricateError(f"{args.config_path} configures no LLM (llm.kind: none); the LLM demo needs one (configs/demo-llm.yaml)")
-    if cfg.llm.kind == "llamacpp":  # missing weights: say so (and how to fetch them) before any stage runs
-        from rubricate.llm.llamacpp_backend import check_weights
+        raise RubricateError(f"{config_path} configures no LLM (llm.kind: none); the LLM demo needs one (configs/demo-llm.yaml)")
+    check_model(cfg.llm, cfg.resolved_data_dir())
 
-        check_weights(cfg.llm, cfg.resolved_data_dir())
+
+def _preflight(args: argparse.Namespace, cfg: PipelineConfig) -> None:
+    _check_llm(cfg, args.config_path)  # before Prefect starts
     args.started = time.perf_counter()
 
 

@@ -17,6 +17,7 @@ from prefect.runtime import flow_run
 from flows._cli import run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
+from rubricate.ingest.problems import is_problem_set
 from tasks.common import say_done, tracked_flow_run
 from tasks.ingest import ingest
 from tasks.llm_verify import llm_verify_rejections
@@ -62,9 +63,12 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
                 tracker.log_report("llm_verify", report)
                 tracker.log_metrics({"time.llm_verify_s": time.perf_counter() - t0})
         markdown = summarize(cfg, tracker, reports)
-        ingested = sum(r["n_accepted"] for k, r in reports.items() if k.startswith("ingest "))
+        problem_sets = {s.name for s in cfg.sources if is_problem_set(s)}
+        ingested = sum(reports[f"ingest {n}"]["n_accepted"] for n in names if n not in problem_sets)
+        problems = sum(reports[f"ingest {n}"]["n_accepted"] for n in names if n in problem_sets)
         verified = reports.get("verify", {}).get("n_verified", 0)
-        say_done(f"pipeline: {ingested:,} new traces from {len(names)} source(s), {verified:,} answers verified; MLflow run {tracker.run_id}")
+        to_sample = f", {problems:,} new problems to sample" if problem_sets & set(names) else ""
+        say_done(f"pipeline: {ingested:,} new traces from {len(names)} source(s){to_sample}, {verified:,} answers verified; MLflow run {tracker.run_id}")
         return {"mlflow_run_id": tracker.run_id, "mlflow_url": tracker.ui_url(), "flow_run_id": tags["prefect.flow_run_id"],
                 "reports": reports, "summary": markdown}
 
@@ -82,7 +86,9 @@ def _check_or_preview(args: argparse.Namespace, cfg: PipelineConfig) -> int | No
     from rubricate.ingest.preview import preview_source
 
     for source in cfg.sources:
-        if not args.sources or source.name in args.sources:
+        if is_problem_set(source) and (not args.sources or source.name in args.sources):
+            print(f"{source.name} ({source.reader}, problems_only): a problem set, stored as problems for collect_traces; not previewed\n")
+        elif not args.sources or source.name in args.sources:
             print(preview_source(source, max_rows=args.preview_rows).render(), end="\n\n")
     return 0
 
@@ -91,7 +97,7 @@ def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None
     print()
     print(result["summary"])
     print("Look at what just ran:")
-    print(f"  MLflow:  make ui-mlflow   then open {result['mlflow_url'] or 'http://127.0.0.1:5000'}  (experiment "
+    print(f"  MLflow:  make ui-mlflow   then open {result['mlflow_url'] or cfg.tracking.ui_url}  (experiment "
           f"'{cfg.tracking.experiment}', run {result['mlflow_run_id']}; the experiment's own page opens MLflow 3's GenAI view, "
           "switch to 'Model training' top left for the runs table)")
     print(f"  Prefect: make ui-prefect  then open http://127.0.0.1:4200/runs  (flow 'pipeline', run {result['flow_run_id']})")

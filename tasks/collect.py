@@ -12,7 +12,7 @@ from tasks.common import progress_logger, run_logger, store_for
 
 @task(name="ingest-problem-set", cache_policy=NO_CACHE)
 def ingest_problems(cfg: PipelineConfig, source_name: str, limit: int | None = None) -> dict:
-    """Store the problems of a configured problem-set source (verl, `problems_only: true`); reruns add nothing."""
+    """Store the problems of a configured problem-set source (`problems_only: true`); reruns add nothing."""
     source = next(s for s in cfg.sources if s.name == source_name)
     if limit is not None:
         source = source.model_copy(update={"limit": limit})

@@ -146,4 +146,22 @@ def tracked_flow_run(
     all_tags = {"prefect.flow_run_id": prefect_id, **(tags or {})}
     with hold_lease(cfg, flow_name, prefect_id) as handle, track_run(cfg, flow_name, run_name=run_name, tags=all_tags, extra_params=extra_params) as tracker:
         handle.attach(tracker.run_id, cfg.tracking_uri() if tracker.enabled else None)
+        if prefect_id:
+            link_mlflow_run(tracker, flow_name)
         yield tracker
+
+
+def link_mlflow_run(tracker: RunTracker, flow_name: str) -> None:
+    """A link artifact on the Prefect flow run to its MLflow run's page (params, metrics, artifacts). Its description
+    starts with the link too: the flow run's Artifacts tab shows descriptions, so the run is one click away there.
+    Nothing when tracking is off."""
+    from prefect.artifacts import create_link_artifact
+
+    url = tracker.ui_url()
+    if url is None:
+        return
+    run_logger().info("MLflow run %s: %s", tracker.run_id, url)  # the run's Logs tab (its first tab) shows it as a link
+    create_link_artifact(
+        link=url, link_text=f"MLflow run {tracker.run_id}", key=f"mlflow-{flow_name.replace('_', '-')}",
+        description=f"[Open this {flow_name} run in MLflow]({url}): params, metrics and artifacts (MLflow UI at {tracker.ui_base}, `make ui-mlflow`)",
+    )

@@ -44,5 +44,8 @@ def report_rubric(cfg: PipelineConfig, tracker: RunTracker, version_id: str) -> 
     for path in report.files.values():
         tracker.log_artifact(path, "rubric")
     key = re.sub(r"[^a-z0-9-]+", "-", f"rubric-{cfg.rubric.rubric_name()}".lower())
-    create_markdown_artifact(markdown=report.markdown, key=key, description=f"Rubric version {version_id}")
+    # The Prefect artifact also shows the plots, served by the MLflow UI (tracking.ui_url), each linked to the run's page.
+    plots = tracker.images_markdown([f"rubric/{name}" for name in report.files if name.endswith(".png")])
+    shown = report.markdown + (f"\n\n## Plots (from the MLflow UI at {tracker.ui_base})\n\n{plots}" if plots else "")
+    create_markdown_artifact(markdown=shown, key=key, description=f"Rubric version {version_id}")
     return report.markdown

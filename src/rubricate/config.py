@@ -210,6 +210,11 @@ class SourceConfig(Strict):
             raise ValueError(f"`query` is for the sql reader; '{self.reader}' reads `path`")
         return self
 
+    def stored_path(self) -> str:
+        """The `source_path` its rows are stored under when the reader gives none: its path, or `<reader>` for a
+        generated or query source (the demo's `<sample>`)."""
+        return self.path or f"<{self.reader}>"
+
     def input_problem(self) -> str | None:
         """Why this source cannot be read (its `path` does not exist; its query does not bind), or None.
         Relative paths are relative to the working directory, as the readers see them."""
@@ -239,11 +244,17 @@ class StoreConfig(Strict):
     lock_wait_s: float = Field(default=3600.0, ge=0)
 
 
+MLFLOW_UI_URL = "http://127.0.0.1:5000"  # where `make ui-mlflow` serves the MLflow UI
+
+
 class TrackingConfig(Strict):
     enabled: bool = True
     tracking_uri: str | None = None  # default: sqlite:///<data_dir>/mlflow.db
     artifact_root: str | None = None  # default: <data_dir>/mlartifacts
     experiment: str = "rubricate"
+    # The MLflow UI the links in the Prefect UI and the terminal point at (`make ui-mlflow` serves this one); links
+    # only, nothing is sent there. Set it to where your MLflow server is reachable from a browser.
+    ui_url: str = Field(default=MLFLOW_UI_URL, pattern=r"^https?://\S+$")
 
 
 class VerifyConfig(Strict):

@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
-from rubricate.config import PipelineConfig
+from rubricate.config import MLFLOW_UI_URL, PipelineConfig
 from rubricate.secrets import redact
 
 if TYPE_CHECKING:
@@ -53,17 +54,44 @@ def report_metrics(prefix: str, report: Mapping[str, Any], *, only: Sequence[str
 class RunTracker:
     """Logs to one MLflow run. Create it with `track_run(...)`."""
 
-    def __init__(self, client: "MlflowClient | None", run_id: str | None, experiment_id: str | None = None) -> None:
+    def __init__(
+        self, client: "MlflowClient | None", run_id: str | None, experiment_id: str | None = None, *, ui_base: str = MLFLOW_UI_URL,
+    ) -> None:
         self._client = client
         self.run_id = run_id
         self.experiment_id = experiment_id
+        self.ui_base = ui_base.rstrip("/")  # the MLflow UI server the links point at (tracking.ui_url)
 
-    def ui_url(self, base: str = "http://127.0.0.1:5000") -> str | None:
-        """The run's page in the MLflow UI of `make ui-mlflow`. MLflow 3 opens an experiment in its GenAI view, which
-        shows no data for runs like these; a link to the run (or to `#/experiments/<id>/runs`) shows them."""
+    def ui_url(self, base: str | None = None) -> str | None:
+        """The run's page in the MLflow UI (`tracking.ui_url`, `make ui-mlflow`'s by default). MLflow 3 opens an
+        experiment in its GenAI view, which shows no data for runs like these; a link to the run (or to
+        `#/experiments/<id>/runs`) shows them. None when tracking is off."""
         if not self.enabled or self.experiment_id is None:
             return None
-        return f"{base}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+        return f"{(base or self.ui_base).rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+
+    def artifact_page_url(self, path: str, base: str | None = None) -> str | None:
+        """The run's page in the MLflow UI with the artifact `path` (e.g. `rubric/map.png`) open in its Artifacts tab."""
+        run = self.ui_url(base)
+        return None if run is None else f"{run}/artifactPath/{quote(path, safe='/')}"
+
+    def artifact_file_url(self, path: str, base: str | None = None) -> str | None:
+        """The artifact file itself, as the MLflow UI server serves it (`/get-artifact?path=..&run_uuid=..`, the
+        route MLflow 3.17's server and its UI use): an image a Markdown page can show."""
+        if self.ui_url(base) is None:
+            return None
+        return f"{(base or self.ui_base).rstrip('/')}/get-artifact?{urlencode({'path': path, 'run_uuid': self.run_id}, safe='/', quote_via=quote)}"
+
+    def images_markdown(self, paths: Sequence[str], base: str | None = None) -> str:
+        """Markdown showing each image artifact (served by the MLflow UI) with a link to it in the run's page; ''
+        when tracking is off."""
+        lines = []
+        for path in paths:
+            page, file = self.artifact_page_url(path, base), self.artifact_file_url(path, base)
+            if page is None or file is None:
+                return ""
+            lines += [f"[`{path}` in the MLflow run]({page})", "", f"![{path}]({file})", ""]
+        return "\n".join(lines)
 
     @property
     def enabled(self) -> bool:
@@ -261,7 +289,7 @@ def track_run(
     all_tags = {"rubricate.flow": flow_name, "rubricate.config_hash": config_hash, **(tags or {})}
     name = run_name or run_name_for(flow_name, tags or {})
     run = client.create_run(experiment_id, run_name=name, tags={k: str(v) for k, v in all_tags.items()})
-    tracker = RunTracker(client, run.info.run_id, experiment_id)
+    tracker = RunTracker(client, run.info.run_id, experiment_id, ui_base=cfg.tracking.ui_url)
     tracker.log_params({**run_params(dump, config_hash, flow_name), **{k: v for k, v in (extra_params or {}).items()}})
     tracker.log_dict(redacted_config(dump), "config.json")
     try:

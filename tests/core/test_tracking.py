@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from rubricate.config import parse_config
+from rubricate.errors import ConfigError
 from rubricate.tracking import flatten, track_run
 
 
@@ -34,6 +35,25 @@ def test_run_logs_params_metrics_artifacts(tmp_path: Path):
     logged = json.loads((Path(client.download_artifacts(run_id, "config.json"))).read_text())
     assert logged["rubric"] == cfg.model_dump(mode="json")["rubric"] and logged["llm"]["api_key_env"] == "MY_KEY"
     assert (tmp_path / "mlartifacts").is_dir()
+
+
+def test_links_to_the_run_and_its_artifacts_in_the_configured_mlflow_ui(tmp_path: Path):
+    """The URLs the Prefect artifacts link to: the run's page, an artifact open in it, and the file the MLflow UI
+    server serves (`/get-artifact?path=..&run_uuid=..`, MLflow 3.17's route; the browser test loads one)."""
+    cfg = parse_config({"data_dir": str(tmp_path), "tracking": {"ui_url": "http://mlflow.example:8080/"}})
+    with track_run(cfg, "rubric_refresh") as tracker:
+        run, exp = tracker.run_id, tracker.experiment_id
+    assert tracker.ui_url() == f"http://mlflow.example:8080/#/experiments/{exp}/runs/{run}"
+    assert tracker.artifact_page_url("rubric/map.png") == f"http://mlflow.example:8080/#/experiments/{exp}/runs/{run}/artifactPath/rubric/map.png"
+    assert tracker.artifact_file_url("rubric/my map.png") == f"http://mlflow.example:8080/get-artifact?path=rubric/my%20map.png&run_uuid={run}"
+    shown = tracker.images_markdown(["rubric/map.png"])
+    assert f"![rubric/map.png](http://mlflow.example:8080/get-artifact?path=rubric/map.png&run_uuid={run})" in shown
+    assert f"({tracker.artifact_page_url('rubric/map.png')})" in shown
+    with pytest.raises(ConfigError, match="ui_url"):
+        parse_config({"tracking": {"ui_url": "127.0.0.1:5000"}})  # no scheme: a link that would not open
+    off = parse_config({"data_dir": str(tmp_path), "tracking": {"enabled": False}})
+    with track_run(off, "pipeline") as disabled:
+        assert (disabled.ui_url(), disabled.artifact_file_url("x.png"), disabled.images_markdown(["x.png"])) == (None, None, "")
 
 
 def test_secret_named_values_are_blanked_in_the_logged_config():
@@ -82,6 +102,7 @@ _FIRST_RUN = """
 import sys, time
 from pathlib import Path
 from rubricate.config import parse_config
+from rubricate.errors import ConfigError
 from rubricate.tracking import track_run
 data, go = sys.argv[1], Path(sys.argv[2])
 cfg = parse_config({"data_dir": data})

@@ -103,3 +103,26 @@ def test_default_demo_set_is_pinned():
     rows = [dataclasses.asdict(d) for d in generate(SampleOptions())]
     digest = hashlib.sha256(json.dumps(rows, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     assert digest == "6ff465502b4e0ac4d0800bbfc47ab42605931662b47278d7c59c45c7e30e8d52"
+
+
+def test_problem_set_mode_gives_the_problems_the_traces_pose(store):
+    """`options: {problems_only: true}`: one row per problem, as its traces pose it (what collect_traces samples)."""
+    from rubricate.config import SourceConfig
+    from rubricate.errors import IngestError
+    from rubricate.ingest import ingest_source
+    from rubricate.ingest.problems import ingest_problem_set
+    from tests.helpers import sql_rows
+
+    options = {"n_problems": 6, "seed": 0}
+    problems = SourceConfig(name="sample_problems", reader="sample", options={**options, "problems_only": True})
+    with pytest.raises(IngestError, match="problem set"):
+        ingest_source(store, problems)
+    report = ingest_problem_set(store, problems)
+    assert (report.n_in, report.n_accepted, report.n_rejected) == (6, 6, 0)
+    assert ingest_problem_set(store, problems).n_accepted == 0  # a rerun adds nothing
+    ingest_source(store, SourceConfig(name="sample", reader="sample", options=options))
+    # every stored problem is the problem of its 3 traces, with their gold answer and split
+    joined = sql_rows(store, "SELECT p.source_id, count(*), bool_and(p.gold_answer = t.gold_answer AND p.split = t.split) "
+                             "FROM problems p JOIN traces t USING (problem_id) GROUP BY 1 ORDER BY 1")
+    assert joined == [(f"sample-s0-p{i:04d}", 3, True) for i in range(6)]
+    assert sql_rows(store, "SELECT DISTINCT source_path FROM problems") == [("<sample>",)]

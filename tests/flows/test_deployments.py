@@ -56,3 +56,13 @@ def test_flows_take_a_config_path_never_config_values(monkeypatch):
         for name, param in params.items():
             assert not is_secret_name(name), f"{flow.name}: parameter {name} would store a secret in Prefect's database"
             assert "Config" not in str(param.annotation), f"{flow.name}: parameter {name} passes config values to Prefect"
+
+
+def test_a_scheduled_deployment_says_its_time_zone_in_its_description():
+    """The Prefect UI labels a cron schedule "At 03:00 AM every day", without its time zone (seen in Chromium,
+    tests/ui/test_browser_uis.py): the description says it."""
+    for dep in _deployments():
+        for schedule in dep.get("schedules") or []:
+            zone = schedule.get("timezone")
+            assert zone, f"{dep['name']}: a schedule without a timezone runs in the server's"
+            assert zone in dep["description"], f"{dep['name']}: the description must say the schedule's time zone ({zone})"

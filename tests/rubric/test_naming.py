@@ -82,3 +82,55 @@ def test_an_offline_name_never_repeats_a_word():
     assert phrase_name(["calculation calculation", "times times", "unit conversion"], taken) == "Unit conversion"
     assert phrase_name(["times times", "minutes", "convert"], taken) == "Minutes / convert"
     assert phrase_name(["times times"], taken) == "Uncharacterised error"
+
+
+# Masked descriptions as generalize.py leaves them, from the demo's generator and from PRMBench and MathDial rows.
+READABLE_CASES = [
+    ("forgets to account for the something", "forgets to account for the […]"),
+    ("reports a final answer ( a number ) that contradicts the preceding calculation",
+     "reports a final answer (a number) that contradicts the preceding calculation"),
+    ("misreads a given number: the something rate is a number, not a number", "misreads a given number: the […] rate is a number, not a number"),
+    ("wrong number of something", "wrong number of […]"),
+    ("It is incorrect to regard an something as the unit", "It is incorrect to regard a […] as the unit"),
+    ("In a step, it is incorrect to classify a something a something as something.", "In a step, it is incorrect to classify a […] as […]."),
+    ("a step 's conclusion contradicts the question stem", "a step's conclusion contradicts the question stem"),
+    ("steps state that the result is \\something{ a number }{ a number } instead of \\something{ a number }{ a number }.",
+     "steps state that the result is an expression instead of an expression."),
+    ("adds a number instead of subtracting it", "adds a number instead of subtracting it"),
+]
+
+
+def test_masked_descriptions_render_as_sentences_with_gaps():
+    from rubricate.rubric.naming import readable
+
+    for masked, shown in READABLE_CASES:
+        assert readable(masked) == shown, masked
+
+
+def test_offline_item_descriptions_read_as_sentences_on_the_demo_descriptions():
+    """The demo's own error descriptions, masked as the describe stage masks them (issue 15, item 11: "forgets to
+    account for the something"). One item per error type, members in generation order (the first most central)."""
+    from rubricate.demo import SampleOptions, generate
+    from rubricate.rubric.config import RubricConfig
+    from rubricate.rubric.descriptions import make_general
+    from rubricate.rubric.naming import OMITTED, masked_words
+
+    rows = [d for d in generate(SampleOptions(n_problems=60, seed=0)) if d.label_error_description]
+    types = sorted({d.label_error_type for d in rows})
+    texts = [make_general(d.label_error_description, d.problem, RubricConfig()) for d in rows]
+    labels = np.array([types.index(d.label_error_type) for d in rows])
+    sims = np.linspace(1.0, 0.0, len(rows))
+    items = dict(zip(types, offline_names(texts, labels, sims, len(types), n_examples=3)))
+    first = {t: texts[int(np.where(labels == i)[0][0])] for i, t in enumerate(types)}
+    # the raw first members the issue saw: a masked verb and two gaps in one short sentence
+    assert first["unit_conversion"] == "something the wrong conversion factor between grams and something"
+    assert masked_words(first["dropped_condition"]) == 2
+    for kind, item in items.items():
+        shown = [item.description, item.how_to_check, *item.examples]
+        assert not any("something" in t or "( " in t or " )" in t for t in shown), (kind, shown)
+        assert item.description.count(OMITTED) <= 1, (kind, item.description)  # one gap at most: it still reads
+    assert items["unit_conversion"].description == "unit conversion error: a number minutes in one hour rather than a number"
+    assert items["dropped_condition"].description == "leaves out the money spent on the […] when computing the final answer"
+    # a first member that masking left whole (or with one gap) stays the description
+    assert items["misread_quantity"].description == first["misread_quantity"]
+    assert items["answer_mismatch"].description == "reports a final answer (a number) that contradicts the preceding calculation"

@@ -24,6 +24,8 @@ class SampleOptions(Strict):
     k: int = Field(default=3, ge=1, le=16)  # sampled traces per problem
     error_rate: float = Field(default=0.35, ge=0.0, le=1.0)  # share of traces that get an injected error
     mc_rate: float = Field(default=0.15, ge=0.0, le=1.0)  # share of problems asked as multiple choice
+    # The problems alone (text and gold answer, as the traces pose them), for collect_traces to sample from.
+    problems_only: bool = False
 
 
 @dataclass

@@ -102,7 +102,7 @@ class IngestWriter:
         # run_kind keeps a trace ingest and a problem-set ingest of the same source at the same instant apart
         self.run_id = content_hash(run_kind, source.model_dump(mode="json"), self.started.isoformat())
         self.report = IngestReport(source=source.name, reader=source.reader, ingest_run_id=self.run_id)
-        self.default_path = source.path or f"<{source.reader}>"
+        self.default_path = source.stored_path()
         self._seen: dict[str, tuple[str, int]] = {}
         self._rows: list[dict[str, Any]] = []
         self._rejects: list[dict[str, Any]] = []

@@ -9,8 +9,8 @@ Accounting is the same as for traces, and the same code (`ingest.accounting.Inge
 is counted once as accepted, rejected (stored in `rejected_rows` with the reason) or duplicate; a re-run inserts
 nothing (keys are content hashes). The run is recorded in `ingest_runs` like a trace ingest.
 
-A reader supports problem sets by having `read_problems(source)`; today that is the verl reader
-(`options: {problems_only: true}`).
+A reader supports problem sets by having `read_problems(source)`; today those are the verl reader and the
+demo's `sample` reader (`options: {problems_only: true}` on either).
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ def ingest_problem_set(
     reader = get_reader(source.reader)
     if not hasattr(reader, "read_problems"):
         raise IngestError(f"source '{source.name}': reader '{source.reader}' has no problem-set mode; "
-                          "use the verl reader with `options: {problems_only: true}`")
+                          "use the verl or sample reader with `options: {problems_only: true}`")
     for item in writer.count_in(reader.read_problems(source)):
         if isinstance(item, Rejection):
             writer.reject(item)

@@ -7,6 +7,7 @@ Heavy clients (litellm) load lazily inside their own module, only when that back
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from rubricate.errors import ConfigError
@@ -80,6 +81,17 @@ def build_backend(cfg: LLMConfig) -> LLMBackend:
 
         return LlamaCppBackend(cfg)
     raise ConfigError(f"unknown llm.kind '{cfg.kind}'; choose one of {', '.join(BACKEND_KINDS)}")
+
+
+def check_model(cfg: LLMConfig, data_dir: Path) -> None:
+    """Fail before any work when the configured model cannot be used here: a local model's weights missing (the
+    error names the fix: `make install` or `make fetch-llm`) or not the expected file. Other kinds: nothing to check."""
+    if cfg.kind == "llamacpp":
+        if not cfg.model:
+            build_backend(cfg)  # raises the ConfigError that says llm.model is empty
+        from rubricate.llm.llamacpp_backend import check_weights
+
+        check_weights(cfg, data_dir)
 
 
 def get_backend(cfg: LLMConfig, store: "Store | None" = None) -> LLMBackend:

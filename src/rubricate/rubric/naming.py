@@ -64,6 +64,43 @@ def cut_words(text: str, n: int = MAX_DESCRIPTION_WORDS) -> str:
     return " ".join(kept) if kept else " ".join(words[:n]).rstrip(",;:") + " ..."
 
 
+# What generalize.py leaves in a description: `something` where a word of the problem was (a noun, sometimes a
+# verb), and typed placeholders that still read as phrases ("adds a number instead of subtracting it").
+_MASKED_WORD = re.compile(r"\bsomething\b", re.IGNORECASE)
+_LATEX_COMMAND = re.compile(r"\\something(?:\s*\{[^{}]*\})*", re.IGNORECASE)
+OMITTED = "[…]"  # how a masked word is shown: an editor's omission mark, so the sentence reads as a quote with a gap
+# How many of an item's most central members compete to give its description.
+DESCRIPTION_CANDIDATES = 5
+
+
+def masked_words(text: str) -> int:
+    """Words of the problem that masking took out of a description."""
+    return len(_MASKED_WORD.findall(text))
+
+
+def readable(text: str) -> str:
+    """A masked description as a person reads it: each masked word ("for the something") becomes an omission mark
+    ("for the […]"), a run of them one mark, and the spaces masking left inside brackets and before "'s" go."""
+    out = _LATEX_COMMAND.sub("an expression", text)  # "\something{ a number }{ a number }" was a \frac
+    out = _MASKED_WORD.sub(OMITTED, out)
+    out = re.sub(r"\b([Aa])n (?=\[…\])", r"\1 ", out)  # "an something" -> "a […]"
+    out = re.sub(r"\[…\](?:\s*(?:,|and|or|/)?\s*(?:an?\s+|the\s+)?\[…\])+", OMITTED, out)  # "a something a something"
+    out = re.sub(r"([(\[{])\s+", r"\1", out)
+    out = re.sub(r"\s+([)\]}])", r"\1", out)
+    out = re.sub(r"\s+'s\b", "'s", out)
+    return " ".join(out.split())
+
+
+def cleanest_member(texts: Sequence[str], members: np.ndarray, n: int = DESCRIPTION_CANDIDATES) -> str:
+    """The item's description: its most central member, unless masking took two or more words out of it ("something
+    the wrong factor between grams and something": the sentence falls apart, where one gap still reads); then the
+    member among the `n` most central with the fewest masked words (ties: the more central)."""
+    if not members.size:
+        return ""
+    candidates = [texts[j] for j in members[:n]]
+    return min(candidates, key=lambda t: (max(masked_words(t), 1), candidates.index(t)))
+
+
 def members_by_centrality(labels: np.ndarray, similarity: np.ndarray, item: int) -> np.ndarray:
     """Indices of the item's members, most central first (ties: lower index first, for determinism)."""
     idx = np.where(labels == item)[0]
@@ -133,7 +170,8 @@ def offline_names(
     keywords_of: Sequence[str | None] | None = None,
     checks_of: Sequence[str | None] | None = None,
 ) -> list[ItemText]:
-    """Keyword names and medoid descriptions for items 0..k-1.
+    """Keyword names and descriptions for items 0..k-1: the description is the central member that masking hurt
+    least (`cleanest_member`), shown `readable`, as are the examples.
 
     `keywords_of` / `checks_of`: per-member keyword and how-to-check when the descriptions came from an
     LLM; then the item uses its members' most common keyword and the medoid's how-to-check.
@@ -143,12 +181,11 @@ def offline_names(
     taken: set[str] = set()
     items = []
     for i, idx in enumerate(order):
-        medoid = texts[idx[0]] if idx.size else ""
         kw = keywords[i][0] if keywords[i] else "error"
         if keywords_of is not None:
             votes = Counter(str(keywords_of[j]).strip().lower() for j in idx if keywords_of[j])
             kw = votes.most_common(1)[0][0] if votes else kw
-        description = cut_words(medoid)
+        description = cut_words(readable(cleanest_member(texts, idx)))
         check = next((str(checks_of[j]) for j in idx if checks_of is not None and checks_of[j]), None)
         items.append(
             ItemText(
@@ -157,7 +194,7 @@ def offline_names(
                 description=description,
                 how_to_check=check or f'Find the first wrong step and check whether it shows "{kw}": '
                 f'{description.removesuffix(" ...").rstrip(". ")}. Compare that step with the problem statement and the steps before it.',
-                examples=distinct([texts[j] for j in idx], n_examples),
+                examples=distinct([readable(texts[j]) for j in idx], n_examples),
             )
         )
     return items
