@@ -272,6 +272,30 @@ class VerifyConfig(Strict):
     llm_max_parse_retries: int = Field(default=2, ge=0, le=10)
 
 
+class ComputeConfig(Strict):
+    """Where the CPU-heavy stages (rule verification, embedding) compute. The flow always reads and writes the store.
+
+    `local` (default): as on one machine, the verifier's own process pool and the embedder in the flow's process.
+    `dask`: the work is cut into pieces of `piece_size` traces or texts, each a Prefect task on a DaskTaskRunner:
+    a local cluster of `n_workers` processes started for the stage, or the running cluster at `dask_address`
+    (`tcp://host:8786`, whose workers have rubricate installed).
+    """
+
+    runner: Literal["local", "dask"] = "local"
+    dask_address: str | None = None
+    # Worker processes of the local Dask cluster; None: one per visible core (resolved where the cluster starts).
+    n_workers: int | None = Field(default=None, ge=1, le=256)
+    piece_size: int = Field(default=256, ge=1)  # traces (verification) or texts (embedding) per Prefect task
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> "ComputeConfig":
+        if self.runner == "local" and self.dask_address:
+            raise ValueError("dask_address is set but runner is 'local'; set runner: dask to use that cluster")
+        if self.dask_address and self.n_workers is not None:
+            raise ValueError("n_workers sizes the local Dask cluster; with dask_address the running cluster has its own workers: remove one")
+        return self
+
+
 class PipelineConfig(Strict):
     data_dir: str | None = None  # default: $RUBRICATE_DATA_DIR or ./data
     store: StoreConfig = StoreConfig()
@@ -283,6 +307,7 @@ class PipelineConfig(Strict):
     collect: CollectConfig = CollectConfig()
     rewards: RewardsConfig = RewardsConfig()
     rubric: RubricConfig = RubricConfig()
+    compute: ComputeConfig = ComputeConfig()
 
     @field_validator("sources")
     @classmethod
