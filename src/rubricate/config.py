@@ -285,7 +285,11 @@ class ComputeConfig(Strict):
     dask_address: str | None = None
     # Worker processes of the local Dask cluster; None: one per visible core (resolved where the cluster starts).
     n_workers: int | None = Field(default=None, ge=1, le=256)
-    piece_size: int = Field(default=256, ge=1)  # traces (verification) or texts (embedding) per Prefect task
+    # Traces (verification) or texts (embedding) per Prefect task. Each task costs about 0.2-0.5 s of Prefect's own
+    # bookkeeping on a busy 2-core machine (bench/scale_out.py), so a piece should hold seconds of work: 1,024 answers of
+    # the public sets take the rules about 1.2-1.5 s on one core. verify.chunk_size traces are read per round and cut
+    # into pieces: give a round at least two pieces per worker.
+    piece_size: int = Field(default=1024, ge=1)
 
     @model_validator(mode="after")
     def _one_cluster(self) -> "ComputeConfig":

@@ -93,6 +93,12 @@ def test_dask_cluster_gives_the_in_process_verdicts(tmp_path: Path, prefect_harn
     finally:
         dask_store.close()
 
+    import tasks.compute
+
+    def no_cluster(compute):
+        raise AssertionError("a stage with nothing to do started a Dask cluster")
+
+    monkeypatch.setattr(tasks.compute, "dask_runner", no_cluster)
     again = verify_on_dask()  # nothing left to verify: no cluster is started, nothing written
     assert again["n_verified"] == 0
 
