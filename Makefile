@@ -22,7 +22,7 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect ui-prefect-pg pg-stop deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -96,6 +96,20 @@ ui-mlflow: install dirs
 
 ui-prefect: install dirs
 	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+# The same server on PostgreSQL, for several workers (SQLite stays the local default): a cluster initialised once under
+# $(PG_DIR), started on 127.0.0.1:$(PG_PORT) (left running: `make pg-stop`), its database `prefect` created, then the
+# server on it. PREFECT_HOST=0.0.0.0 lets workers on other machines reach the API (PREFECT_API_URL=http://<host>:4200/api).
+PG_DIR ?= $(DATA)/postgres
+PG_PORT ?= 5433
+PREFECT_HOST ?= 127.0.0.1
+ui-prefect-pg: install dirs
+	@url=$$($(BIN)/python -m rubricate.postgres start --dir $(PG_DIR) --port $(PG_PORT)) || exit 1; \
+	  echo "PostgreSQL: $$url (data in $(PG_DIR); stop it with 'make pg-stop')"; \
+	  PREFECT_API_DATABASE_CONNECTION_URL=$$url $(BIN)/prefect server start --host $(PREFECT_HOST) --port 4200
+
+pg-stop: install
+	$(BIN)/python -m rubricate.postgres stop --dir $(PG_DIR)
 
 # Registers every deployment in prefect.yaml (and the `local` and `gpu` process pools) on the server of `make ui-prefect`.
 deploy: install dirs

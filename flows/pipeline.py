@@ -22,7 +22,7 @@ from tasks.common import say_done, tracked_flow_run
 from tasks.ingest import ingest
 from tasks.llm_verify import llm_verify_rejections
 from tasks.report import summarize
-from tasks.verify import verify_answers
+from tasks.verify import verify_stage
 
 
 @flow(name="pipeline", log_prints=True)
@@ -52,7 +52,7 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
             tracker.log_metrics({f"time.ingest.{name}_s": time.perf_counter() - t0})
         if verify and cfg.verify.enabled:
             t0 = time.perf_counter()
-            report = verify_answers(cfg)
+            report = verify_stage(cfg)
             reports["verify"] = report
             tracker.log_report("verify", report)
             tracker.log_metrics({"time.verify_s": time.perf_counter() - t0})

@@ -26,7 +26,7 @@ from rubricate.rewards.experiment import OFFLINE_NOTE, comparison_markdown, meth
 from tasks.common import run_logger, say_done, tracked_flow_run
 from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_labelled
 from tasks.rewards import score_reward_held_out, score_rules_held_out
-from tasks.verify import verify_answers
+from tasks.verify import verify_stage
 
 
 @flow(name="reward_experiment", log_prints=True)
@@ -54,7 +54,7 @@ def reward_experiment(
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "judges": ",".join(plan.judges)}
     params = plan.params("experiment") | {"experiment.datasets": datasets, "experiment.limit": limit, "experiment.rubric_path": rubric_path}
     with tracked_flow_run(cfg, "reward_experiment", tags=tags, extra_params=params) as tracker:
-        verify_answers(cfg)  # rule verdicts for every trace with a gold answer (only what is missing)
+        verify_stage(cfg)  # rule verdicts for every trace with a gold answer (only what is missing)
         split = split_labelled(cfg, datasets, limit, plan.gold_fraction, plan.split_seed)
         if not split["eval"]:
             raise RubricateError("no gold-labelled traces to evaluate on; ingest a labelled source (e.g. processbench) first")

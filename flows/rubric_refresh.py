@@ -19,7 +19,7 @@ from flows._cli import run_flow
 from rubricate.config import PipelineConfig
 from rubricate.rubric.refresh import check_refresh_inputs, refresh_config
 from tasks.common import say_done, tracked_flow_run
-from tasks.rubric import build_rubric, describe_errors, embed_descriptions, report_rubric
+from tasks.rubric import build_rubric, describe_errors, embed_stage, report_rubric
 
 
 @flow(name="rubric_refresh", log_prints=True)
@@ -60,7 +60,7 @@ def rubric_refresh(
         tracker.log_report("describe", described, only=("n_candidates", "n_ok", "n_error", "n_skipped"))
         tracker.log_metrics({"time.describe_s": time.perf_counter() - t0})
         t0 = time.perf_counter()
-        embedded = embed_descriptions(cfg, described["describer_id"])
+        embedded = embed_stage(cfg, described["describer_id"])
         tracker.log_report("embed", embedded, only=("n_texts", "n_new"))
         tracker.log_metrics({"time.embed_s": time.perf_counter() - t0})
         t0 = time.perf_counter()

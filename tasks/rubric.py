@@ -5,17 +5,20 @@ from __future__ import annotations
 import re
 import tempfile
 
+import numpy as np
 from prefect import task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from rubricate.config import PipelineConfig
 from rubricate.rubric.build import build_rubric_version
+from rubricate.rubric.config import EmbedderConfig
 from rubricate.rubric.descriptions import describe_new_traces
-from rubricate.rubric.embed import embed_new_descriptions
+from rubricate.rubric.embed import PiecewiseEncoder, embed_new_descriptions, encode_piece
 from rubricate.rubric.report import write_report
 from rubricate.tracking import RunTracker
 from tasks.common import progress_logger, store_for
+from tasks.compute import LazyRunner
 
 
 @task(name="describe-errors", cache_policy=NO_CACHE)
@@ -28,6 +31,24 @@ def describe_errors(cfg: PipelineConfig) -> dict:
 def embed_descriptions(cfg: PipelineConfig, describer_id: str) -> dict:
     """Embed the descriptions that have no embedding from the configured model yet."""
     return embed_new_descriptions(store_for(cfg), cfg.rubric, describer_id, progress=progress_logger("embed")).as_dict()
+
+
+@task(name="embed-piece", cache_policy=NO_CACHE)
+def embed_piece_task(piece: list[str], embedder: EmbedderConfig) -> np.ndarray:
+    """Embeddings of one piece of texts, where the task runner runs it (a Dask worker; the model loads once per worker)."""
+    return encode_piece(embedder, piece)
+
+
+def embed_stage(cfg: PipelineConfig, describer_id: str) -> dict:
+    """Embedding where `cfg.compute` says: the embed-descriptions task, or on a Dask cluster: the texts to embed cut
+    into embed-piece tasks, the embeddings written here, in the flow's process. The cluster starts only when
+    something needs embedding."""
+    if cfg.compute.runner == "local":
+        return embed_descriptions(cfg, describer_id)
+    with LazyRunner(cfg.compute) as runner:
+        encoder = PiecewiseEncoder(cfg.rubric.embedder, lambda pieces: runner.run(embed_piece_task, pieces, embedder=cfg.rubric.embedder),
+                                   cfg.compute.piece_size)
+        return embed_new_descriptions(store_for(cfg), cfg.rubric, describer_id, embedder=encoder, progress=progress_logger("embed")).as_dict()
 
 
 @task(name="build-rubric", cache_policy=NO_CACHE)

@@ -272,6 +272,34 @@ class VerifyConfig(Strict):
     llm_max_parse_retries: int = Field(default=2, ge=0, le=10)
 
 
+class ComputeConfig(Strict):
+    """Where the CPU-heavy stages (rule verification, embedding) compute. The flow always reads and writes the store.
+
+    `local` (default): as on one machine, the verifier's own process pool and the embedder in the flow's process.
+    `dask`: the work is cut into pieces of `piece_size` traces or texts, each a Prefect task on a DaskTaskRunner:
+    a local cluster of `n_workers` processes started for the stage, or the running cluster at `dask_address`
+    (`tcp://host:8786`, whose workers have rubricate installed).
+    """
+
+    runner: Literal["local", "dask"] = "local"
+    dask_address: str | None = None
+    # Worker processes of the local Dask cluster; None: one per visible core (resolved where the cluster starts).
+    n_workers: int | None = Field(default=None, ge=1, le=256)
+    # Traces (verification) or texts (embedding) per Prefect task. Each task costs about 0.2-0.5 s of Prefect's own
+    # bookkeeping on a busy 2-core machine (bench/scale_out.py), so a piece should hold seconds of work: 1,024 answers of
+    # the public sets take the rules about 1.2-1.5 s on one core. verify.chunk_size traces are read per round and cut
+    # into pieces: give a round at least two pieces per worker.
+    piece_size: int = Field(default=1024, ge=1)
+
+    @model_validator(mode="after")
+    def _one_cluster(self) -> "ComputeConfig":
+        if self.runner == "local" and self.dask_address:
+            raise ValueError("dask_address is set but runner is 'local'; set runner: dask to use that cluster")
+        if self.dask_address and self.n_workers is not None:
+            raise ValueError("n_workers sizes the local Dask cluster; with dask_address the running cluster has its own workers: remove one")
+        return self
+
+
 class PipelineConfig(Strict):
     data_dir: str | None = None  # default: $RUBRICATE_DATA_DIR or ./data
     store: StoreConfig = StoreConfig()
@@ -283,6 +311,7 @@ class PipelineConfig(Strict):
     collect: CollectConfig = CollectConfig()
     rewards: RewardsConfig = RewardsConfig()
     rubric: RubricConfig = RubricConfig()
+    compute: ComputeConfig = ComputeConfig()
 
     @field_validator("sources")
     @classmethod

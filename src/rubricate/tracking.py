@@ -225,11 +225,11 @@ def _client_and_experiment(cfg: PipelineConfig) -> tuple["MlflowClient", str]:
 # The config sections each flow reads: its run logs those as params (the full config goes in as config.json, and
 # its hash as the param config_hash), so a run's params are about that run. A flow not listed logs every section.
 FLOW_SECTIONS: dict[str, tuple[str, ...]] = {
-    "pipeline": ("sources", "verify", "llm"),
+    "pipeline": ("sources", "verify", "llm", "compute"),
     "collect_traces": ("sources", "collect"),
-    "rubric_refresh": ("rubric", "llm"),
+    "rubric_refresh": ("rubric", "llm", "compute"),
     "judge_eval": ("judge", "llm", "rubric"),
-    "reward_experiment": ("judge", "llm", "rubric", "rewards", "verify"),
+    "reward_experiment": ("judge", "llm", "rubric", "rewards", "verify", "compute"),
     "export_rewards": ("rewards",),
     "demo_llm": ("verify", "llm", "rubric", "judge"),
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Protocol, Sequence
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from rubricate.secrets import check_env_var_name
 from rubricate.strict import Strict
@@ -45,6 +45,13 @@ class LLMConfig(Strict):
     # known local model name (rubricate.llm.local_models: qwen2.5-coder-1.5b, smollm2-135m) or a .gguf path
     model: str | None = None
     api_base: str | None = None
+    # Several OpenAI-compatible servers of the same model (kind litellm): litellm's Router spreads the requests over
+    # them (`router_strategy`), a server that fails (connection refused, timeout, 5xx, 429) is left out for
+    # `router_cooldown_s` and its requests are retried on the others. One response cache for all: its key names the
+    # model, not the server. `max_concurrency` is the total in flight over all servers.
+    api_bases: list[str] = Field(default_factory=list)
+    router_strategy: Literal["simple-shuffle", "least-busy"] = "simple-shuffle"
+    router_cooldown_s: float = Field(default=30.0, gt=0)
     api_key_env: str | None = None  # name of the environment variable that holds the key (never the key itself)
     max_concurrency: int = Field(default=16, ge=1, le=1024)
     timeout_s: float = Field(default=120.0, gt=0)
@@ -69,6 +76,18 @@ class LLMConfig(Strict):
     @classmethod
     def _env_var_name_not_key(cls, value: str | None) -> str | None:
         return None if value is None else check_env_var_name(value)
+
+    @model_validator(mode="after")
+    def _one_way_to_the_servers(self) -> "LLMConfig":
+        if not self.api_bases:
+            return self
+        if self.kind != "litellm":
+            raise ValueError(f"api_bases (several servers behind litellm's Router) needs kind: litellm, not '{self.kind}'")
+        if self.api_base:
+            raise ValueError("set api_base (one server) or api_bases (several), not both")
+        if len(set(self.api_bases)) != len(self.api_bases):
+            raise ValueError("api_bases lists a server twice")
+        return self
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,11 @@ The only module that imports litellm. Requests run concurrently on one event loo
 `max_concurrency` in flight; timeouts, 429 and 5xx are retried with exponential backoff and jitter
 (honouring Retry-After), everything else fails at once. A failure is an error response, never an exception.
 Cost comes from litellm's local cost map (no network); a model it does not know costs 0 and is counted.
+
+With `llm.api_bases` (several servers of one model) every request goes through one litellm Router built with the
+backend: it picks a server per request (`llm.router_strategy`), and a server that fails is cooled down for
+`llm.router_cooldown_s` (litellm cools a deployment down on its first failure with allowed_fails 0) so the retry of
+that request, and the requests after it, go to the others. The Router retries nothing itself: retries stay ours.
 """
 
 from __future__ import annotations
@@ -144,7 +149,24 @@ class LiteLLMBackend:
         self.model = cfg.model
         self.usage = Usage()
         self.api_key = self._api_key(cfg)
+        self.router = self._router(cfg) if cfg.api_bases else None
 
+    ROUTE = "rubricate"  # the Router's one model group: every server of `api_bases` serves it
+
+    def _router(self, cfg: LLMConfig) -> Any:
+        """One litellm Router over the servers of `cfg.api_bases`, built once per backend."""
+        deployments = [
+            {
+                "model_name": self.ROUTE,
+                "litellm_params": {"model": cfg.model, "api_base": base, **({"api_key": self.api_key} if self.api_key else {})},
+                "model_info": {"id": f"server-{i}"},
+            }
+            for i, base in enumerate(cfg.api_bases)
+        ]
+        return litellm.Router(
+            model_list=deployments, routing_strategy=cfg.router_strategy, num_retries=0, allowed_fails=0,
+            cooldown_time=cfg.router_cooldown_s,
+        )
     @staticmethod
     def _api_key(cfg: LLMConfig) -> str | None:
         if cfg.api_key_env:
@@ -153,7 +175,7 @@ class LiteLLMBackend:
                 raise ConfigError(f"llm.api_key_env names {cfg.api_key_env}, which is not set; export it (the key never goes in a config file)")
             return key
         # An OpenAI-compatible local server needs some key string; `hosted_vllm/` needs none.
-        return "none" if cfg.api_base else None
+        return "none" if cfg.api_base or cfg.api_bases else None
 
     def backoff_s(self, attempt: int, exc: BaseException) -> float:
         hinted = _retry_after(exc)
@@ -179,6 +201,9 @@ class LiteLLMBackend:
             kwargs["seed"] = params["seed"]
         if request.response_schema is not None:
             kwargs["response_format"] = json_schema_format(request.response_schema)
+        if self.router is not None:  # the server, its key and the model are the Router's deployments
+            kwargs["model"] = self.ROUTE
+            return kwargs
         if self.cfg.api_base:
             kwargs["api_base"] = self.cfg.api_base
         if self.api_key:
@@ -201,6 +226,8 @@ class LiteLLMBackend:
                 cost_value = None
         if cost_value is None:
             raw["cost_unknown"] = True
+        if self.router is not None and hidden.get("api_base"):
+            raw["api_base"] = hidden["api_base"]  # which of the servers answered
         cost = float(cost_value or 0.0)
         error = None if text is not None else f"empty answer (finish_reason={choice.finish_reason})"
         return LLMResponse(
@@ -219,7 +246,7 @@ class LiteLLMBackend:
                     await barrier.wait()
                 t0 = time.perf_counter()
                 try:
-                    resp = await litellm.acompletion(**kwargs)
+                    resp = await (self.router.acompletion(**kwargs) if self.router is not None else litellm.acompletion(**kwargs))
                     return self._to_response(request, resp, attempt + 1, time.perf_counter() - t0)
                 except Exception as exc:  # every failure becomes data; the loop decides whether to retry
                     last = exc

@@ -13,7 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Protocol, Sequence
 
 import numpy as np
 import polars as pl
@@ -146,9 +146,49 @@ class Embedder:
         return int(dim)
 
 
+class Encoder(Protocol):
+    """What the embedding stage needs of an embedder: the id embeddings are stored under, and texts -> rows."""
+
+    model_id: str
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+_PROCESS_EMBEDDERS: dict[str, Embedder] = {}
+
+
+def encode_piece(cfg: EmbedderConfig, texts: Sequence[str]) -> np.ndarray:
+    """Embeddings of one piece of texts by this process's own Embedder for `cfg` (loaded once per process and
+    config): what a Dask worker runs when compute.runner is dask."""
+    key = cfg.model_dump_json()
+    embedder = _PROCESS_EMBEDDERS.get(key)
+    if embedder is None:
+        embedder = _PROCESS_EMBEDDERS[key] = Embedder(cfg)
+    return embedder.encode(texts)
+
+
+class PiecewiseEncoder:
+    """An Encoder that cuts its texts into pieces of `piece_size` and has `run_pieces` embed them (elsewhere: on a
+    Dask cluster), rows back in order. The stage around it (what is missing, the writes) runs in the flow."""
+
+    def __init__(self, cfg: EmbedderConfig, run_pieces: Callable[[list[list[str]]], list[np.ndarray]], piece_size: int) -> None:
+        self.model_id = embedding_model_id(cfg)
+        self.run_pieces = run_pieces
+        self.piece_size = max(1, piece_size)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        pieces = [list(texts[i : i + self.piece_size]) for i in range(0, len(texts), self.piece_size)]
+        if not pieces:
+            return np.zeros((0, 0), dtype=np.float32)
+        rows = self.run_pieces(pieces)
+        if [len(r) for r in rows] != [len(p) for p in pieces]:
+            raise RubricateError(f"embedding pieces of {[len(p) for p in pieces]} texts came back with {[len(r) for r in rows]} rows")
+        return np.concatenate([np.asarray(r, dtype=np.float32) for r in rows], axis=0)
+
+
 def embed_missing(
     store: Store,
-    embedder: Embedder,
+    embedder: Encoder,
     texts: pl.DataFrame,
     progress: Callable[[EmbedReport], None] | None = None,
 ) -> EmbedReport:
@@ -204,7 +244,7 @@ def embed_new_descriptions(
     rcfg: RubricConfig,
     describer: str,
     *,
-    embedder: Embedder | None = None,
+    embedder: Encoder | None = None,
     trace_ids: Sequence[str] | None = None,
     progress: Callable[[EmbedReport], None] | None = None,
 ) -> EmbedReport:
