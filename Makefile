@@ -22,7 +22,7 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export ui-mlflow ui-prefect ui-prefect-pg pg-stop deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export bench-pipeline ui-mlflow ui-prefect ui-prefect-pg pg-stop deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -79,7 +79,7 @@ typecheck: install
 	$(BIN)/mypy
 
 # Benchmarks (side by side with what a user would use instead); each prints its figures with machine and date.
-bench: bench-verify bench-cluster bench-judge bench-export
+bench: bench-verify bench-cluster bench-judge bench-export bench-pipeline
 
 bench-verify: install dirs
 	$(BIN)/python bench/verify_answers.py
@@ -89,6 +89,10 @@ bench-cluster: install dirs
 
 bench-export: install dirs
 	$(BIN)/python bench/export.py
+
+# 1,000,000 demo traces through ingest, verify, rewards and export (8 minutes in the README's run; files under .bench/pipeline, removed after)
+bench-pipeline: install dirs
+	$(BIN)/python bench/pipeline_1m.py
 
 ui-mlflow: install dirs
 	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(BIN)/mlflow ui --backend-store-uri sqlite:///$(DATA)/mlflow.db \

@@ -48,7 +48,7 @@ def test_failed_flow_keeps_the_counts_of_what_finished(prefect_harness, tmp_path
     def crashing_verify(cfg):  # fault injection: the stage after ingest dies
         raise RuntimeError("verify crashed")
 
-    monkeypatch.setattr(pipeline_module, "verify_answers", crashing_verify)
+    monkeypatch.setattr(pipeline_module, "verify_stage", crashing_verify)
     path, _ = _config(tmp_path)
     cfg = load_config(path)
     with pytest.raises(RuntimeError, match="verify crashed"):
