@@ -6,7 +6,18 @@ descriptions (the `Args:` section of the flow's docstring, which Prefect reads t
 - `config_path` and any other `<x>_path` parameter is `--<x>`     (--config, --rubric)
 - a list parameter is a repeatable flag named in the singular      (datasets: --dataset a --dataset b)
 - a bool is `--<name>` / `--no-<name>`                             (--force, --no-verify)
-- a Literal offers its values as choices                           (--namer offline|llm)
+- a Literal offers its values as choices                           (--namer config|offline|llm)
+
+A parameter that can keep the config's value has a default that says so, one way across all flows, so the Prefect
+UI's form shows a plain input (no "str | None" toggle with `Property is type "None"`) and the same default here:
+
+- free text: `str = ""`                                            (empty: the config's value)
+- a choice: `Literal["config", ...] = "config"`                    (config: the config's value)
+- a list: `Sequence[X] = ()`                                       (empty: the config's value, or every one)
+- a number with no valid 0 (a count, a fraction): `int = 0`        (0: the config's value, or no limit)
+- a number whose 0 is a real value (a seed) stays `int | None = None`: no default could mean "unset" there
+
+The flow turns such a default into None with `given` / `given_list` before it applies the config.
 
 A flow module then only says how to print its result (and, rarely, adds a shell-only option such as the
 pipeline's --dry-run). Errors the user can fix (RubricateError) print one line and exit 2.
@@ -15,12 +26,13 @@ pipeline's --dry-run). Errors the user can fix (RubricateError) print one line a
 from __future__ import annotations
 
 import argparse
+import collections.abc
 import inspect
 import sys
 import types
 import typing
-from collections.abc import Callable
-from typing import Any, Literal
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
@@ -29,6 +41,25 @@ from rubricate.errors import RubricateError
 # RubricateError, or a shell-only action that returns an exit code instead of running the flow.
 Before = Callable[[argparse.Namespace, PipelineConfig], int | None]
 Render = Callable[[dict, argparse.Namespace, PipelineConfig], int | None]
+
+T = TypeVar("T")
+V = TypeVar("V", str, int, float)
+
+# The choice a Literal parameter offers first, and defaults to: keep the config's value.
+FROM_CONFIG = "config"
+
+
+def given(value: V | None) -> V | None:
+    """A text, choice or number parameter's value, or None where it was left at its "keep the config's value"
+    default ("", "config", 0; see the module docstring), so the config's value applies."""
+    if value is None or value == "" or value == FROM_CONFIG or (not isinstance(value, str) and value == 0):
+        return None
+    return value
+
+
+def given_list(values: Sequence[T] | None) -> list[T] | None:
+    """A list parameter's values, or None where it was left empty (the config's value, or every one)."""
+    return list(values) if values else None
 
 
 def flag_for(name: str, annotation: Any) -> str:
@@ -47,7 +78,7 @@ def _strip_optional(annotation: Any) -> Any:
 
 
 def _is_list(annotation: Any) -> bool:
-    return typing.get_origin(_strip_optional(annotation)) is list
+    return typing.get_origin(_strip_optional(annotation)) in (list, collections.abc.Sequence)
 
 
 def parameter_help(flow_fn: Callable[..., Any]) -> dict[str, str]:
@@ -73,8 +104,9 @@ def build_parser(flow_obj: Any, prog: str) -> argparse.ArgumentParser:
         kwargs: dict[str, Any] = {"dest": name, "default": default, "help": helps.get(name) or None}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
-        elif typing.get_origin(base) is list:
+        elif _is_list(base):
             kwargs["action"] = "append"
+            kwargs["default"] = list(default) if default is not None else None  # append needs a list, not the () default
             item = typing.get_args(base)[0] if typing.get_args(base) else str
             kwargs |= _value_kwargs(item)
         else:
@@ -82,7 +114,7 @@ def build_parser(flow_obj: Any, prog: str) -> argparse.ArgumentParser:
         flag = flag_for(name, annotation)
         if base is not bool:
             kwargs["metavar"] = flag.removeprefix("--").upper().replace("-", "_") if "choices" not in kwargs else None
-            if kwargs.get("help") and default not in (None, []):
+            if kwargs.get("help") and default not in (None, "", [], ()):
                 kwargs["help"] += f" (default: {default})"
         parser.add_argument(flag, **kwargs)
     return parser

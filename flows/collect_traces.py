@@ -17,7 +17,7 @@ import sys
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows._cli import run_flow
+from flows._cli import given, run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.llm.backends import check_model
@@ -26,15 +26,16 @@ from tasks.common import say_done, tracked_flow_run
 
 
 @flow(name="collect_traces", log_prints=True)
-def collect_traces(config_path: str = "configs/demo.yaml", source: str = "sample_problems", limit: int | None = None) -> dict:
+def collect_traces(config_path: str = "configs/demo.yaml", source: str = "sample_problems", limit: int = 0) -> dict:
     """Ingest the problem set `source`, sample collect.samples_per_problem responses per problem, store them as traces.
 
     Args:
         config_path: The pipeline config file (YAML): its problem-set source and `collect.policy` model.
         source: A configured problem-set source (a verl or sample source with `options: {problems_only: true}`).
-        limit: At most this many problems; empty: all of them.
+        limit: At most this many problems; 0: all of them.
     """
     cfg = load_config(config_path)
+    limit_ = given(limit)
     src = next((s for s in cfg.sources if s.name == source), None)
     if src is None:
         raise RubricateError(f"source '{source}' is not in {config_path}; known: {[s.name for s in cfg.sources]}")
@@ -44,11 +45,11 @@ def collect_traces(config_path: str = "configs/demo.yaml", source: str = "sample
         raise RubricateError("collect.policy.kind is 'none': set collect.policy (llamacpp, litellm or vllm_batch) to sample responses")
     check_model(cfg.collect.policy, cfg.resolved_data_dir())  # a local model's missing weights: an error naming the fix, before any work
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path}
-    with tracked_flow_run(cfg, "collect_traces", tags=tags, extra_params={"collect.source": source, "collect.limit": limit}) as tracker:
+    with tracked_flow_run(cfg, "collect_traces", tags=tags, extra_params={"collect.source": source, "collect.limit": limit_}) as tracker:
         # Each stage's counts are logged as the stage ends, so a run that fails later still shows what finished.
-        problems = ingest_problems(cfg, source, limit)
+        problems = ingest_problems(cfg, source, limit_)
         tracker.log_report("problems", problems)
-        sampled = sample_responses(cfg, src.stored_path(), limit)
+        sampled = sample_responses(cfg, src.stored_path(), limit_)
         tracker.log_report("sample", sampled)
         stored = store_rollouts(cfg, sampled["rollout_path"], f"{source}-rollouts")
         tracker.log_report("traces", stored)

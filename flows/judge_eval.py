@@ -9,12 +9,13 @@ counts, a confusion matrix per judge, tokens and cost. Reruns judge nothing twic
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from flows._cli import print_table, run_flow
+from flows._cli import given, given_list, print_table, run_flow
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.gold_eval import judges_markdown
@@ -26,12 +27,12 @@ from tasks.judge import judge_held_out, prepare_rubric, score_and_log, split_lab
 @flow(name="judge_eval", log_prints=True)
 def judge_eval(
     config_path: str = "configs/demo.yaml",
-    judges: list[JudgeKind] | None = None,
-    datasets: list[str] | None = None,
-    gold_fraction: float | None = None,
-    limit: int | None = None,
-    rubric_path: str | None = None,
-    rubric_version: str | None = None,
+    judges: Sequence[JudgeKind] = (),
+    datasets: Sequence[str] = (),
+    gold_fraction: float = 0.0,
+    limit: int = 0,
+    rubric_path: str = "",
+    rubric_version: str = "",
     split_seed: int | None = None,
 ) -> dict:
     """Judge held-out gold-labelled traces with each judge (rubric, plain, offline) and log how well each did.
@@ -40,23 +41,24 @@ def judge_eval(
         config_path: The pipeline config file (YAML): its `judge:` and `llm:` sections.
         judges: The judges to evaluate: rubric, plain, offline; empty: judge.kind.
         datasets: Only labelled traces of these datasets; empty: every labelled dataset.
-        gold_fraction: Labelled share the rubric is built from (the rest is judged); empty: judge.gold_fraction.
-        limit: At most this many labelled traces.
-        rubric_path: A rubric JSON file to judge with, instead of building one from the labelled share.
-        rubric_version: A stored rubric version to judge with.
-        split_seed: Seed of the labelled/held-out split; empty: judge.split_seed.
+        gold_fraction: Labelled share the rubric is built from (the rest is judged), between 0 and 1; 0: judge.gold_fraction.
+        limit: At most this many labelled traces; 0: all of them.
+        rubric_path: A rubric JSON file to judge with, instead of building one from the labelled share; empty: none.
+        rubric_version: A stored rubric version to judge with; empty: none.
+        split_seed: Seed of the labelled/held-out split (0 is a seed too); empty (None): judge.split_seed.
     """
     cfg = load_config(config_path)
-    plan = plan_held_out(cfg, judges, gold_fraction, split_seed)
+    plan = plan_held_out(cfg, given_list(judges), given(gold_fraction), split_seed)
+    only, limit_, rubric_path_, rubric_version_ = given_list(datasets), given(limit), given(rubric_path), given(rubric_version)
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "judges": ",".join(plan.judges)}
-    params = plan.params("eval") | {"eval.datasets": datasets, "eval.limit": limit, "eval.rubric_path": rubric_path,
-                                    "eval.rubric_version": rubric_version}
+    params = plan.params("eval") | {"eval.datasets": only, "eval.limit": limit_, "eval.rubric_path": rubric_path_,
+                                    "eval.rubric_version": rubric_version_}
     with tracked_flow_run(cfg, "judge_eval", tags=tags, extra_params=params) as tracker:
-        split = split_labelled(cfg, datasets, limit, plan.gold_fraction, plan.split_seed)
+        split = split_labelled(cfg, only, limit_, plan.gold_fraction, plan.split_seed)
         if not split["eval"]:
             raise RubricateError("no gold-labelled traces to evaluate on; ingest a labelled source (e.g. processbench) first")
         tracker.log_report("split", split_counts(split))
-        rubric_file = prepare_rubric(cfg, split["build"], rubric_path, rubric_version, build="rubric" in plan.judges)
+        rubric_file = prepare_rubric(cfg, split["build"], rubric_path_, rubric_version_, build="rubric" in plan.judges)
         results = {}
         for kind in plan.judges:
             run = judge_held_out(cfg, kind, rubric_file, split["build"], split["eval"])

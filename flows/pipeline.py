@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Sequence
 
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows._cli import run_flow
+from flows._cli import given_list, run_flow
 from rubricate.config import PipelineConfig, load_config
 from rubricate.errors import RubricateError
 from rubricate.ingest.problems import is_problem_set
@@ -26,7 +27,7 @@ from tasks.verify import verify_stage
 
 
 @flow(name="pipeline", log_prints=True)
-def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None = None, verify: bool = True) -> dict:
+def pipeline(config_path: str = "configs/demo.yaml", sources: Sequence[str] = (), verify: bool = True) -> dict:
     """Ingest the sources, verify final answers (rules, then the LLM for what they reject), log one MLflow run.
 
     Args:
@@ -35,7 +36,7 @@ def pipeline(config_path: str = "configs/demo.yaml", sources: list[str] | None =
         verify: Verify final answers after ingesting (rules, then the LLM on what the rules reject when one is configured).
     """
     cfg = load_config(config_path)
-    names = sources or [s.name for s in cfg.sources]
+    names = given_list(sources) or [s.name for s in cfg.sources]
     unknown = sorted(set(names) - {s.name for s in cfg.sources})
     if unknown:
         raise RubricateError(f"sources {unknown} are not in {config_path}; known: {[s.name for s in cfg.sources]}")
@@ -80,7 +81,7 @@ def _dry_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _check_or_preview(args: argparse.Namespace, cfg: PipelineConfig) -> int | None:
-    cfg.check_sources(args.sources)  # a missing input fails before Prefect starts
+    cfg.check_sources(given_list(args.sources))  # a missing input fails before Prefect starts
     if not args.dry_run:
         return None
     from rubricate.ingest.preview import preview_source

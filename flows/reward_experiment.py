@@ -13,12 +13,13 @@ Deployed:     see prefect.yaml (deployment `reward_experiment/reward-experiment`
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
 from prefect import flow
 from prefect.artifacts import create_markdown_artifact
 from prefect.runtime import flow_run
 
-from flows._cli import print_table, run_flow
+from flows._cli import given, given_list, print_table, run_flow
 from rubricate.config import load_config
 from rubricate.errors import RubricateError
 from rubricate.judge.heldout import plan_held_out, split_counts
@@ -32,36 +33,37 @@ from tasks.verify import verify_stage
 @flow(name="reward_experiment", log_prints=True)
 def reward_experiment(
     config_path: str = "configs/demo.yaml",
-    datasets: list[str] | None = None,
-    gold_fraction: float | None = None,
-    limit: int | None = None,
+    datasets: Sequence[str] = (),
+    gold_fraction: float = 0.0,
+    limit: int = 0,
     split_seed: int | None = None,
-    rubric_path: str | None = None,
+    rubric_path: str = "",
 ) -> dict:
     """Rules only vs plain judge vs rubric judge vs reward, each against the hidden gold labels; one MLflow run.
 
     Args:
         config_path: The pipeline config file (YAML): its `judge:`, `llm:` and `rewards:` sections.
         datasets: Only labelled traces of these datasets; empty: every labelled dataset.
-        gold_fraction: Share of the gold labels kept visible (the rubric is built from it); empty: judge.gold_fraction.
-        limit: At most this many labelled traces.
-        split_seed: Seed of the visible/hidden split; empty: judge.split_seed.
-        rubric_path: A rubric JSON file to judge with, instead of building one from the visible labels.
+        gold_fraction: Share of the gold labels kept visible (the rubric is built from it), between 0 and 1; 0: judge.gold_fraction.
+        limit: At most this many labelled traces; 0: all of them.
+        split_seed: Seed of the visible/hidden split (0 is a seed too); empty (None): judge.split_seed.
+        rubric_path: A rubric JSON file to judge with, instead of building one from the visible labels; empty: build one.
     """
     cfg = load_config(config_path)
     who = plan_experiment(cfg)
-    plan = plan_held_out(cfg, who.judges, gold_fraction, split_seed)
+    plan = plan_held_out(cfg, who.judges, given(gold_fraction), split_seed)
+    only, limit_, rubric_path_ = given_list(datasets), given(limit), given(rubric_path)
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "judges": ",".join(plan.judges)}
-    params = plan.params("experiment") | {"experiment.datasets": datasets, "experiment.limit": limit, "experiment.rubric_path": rubric_path}
+    params = plan.params("experiment") | {"experiment.datasets": only, "experiment.limit": limit_, "experiment.rubric_path": rubric_path_}
     with tracked_flow_run(cfg, "reward_experiment", tags=tags, extra_params=params) as tracker:
         verify_stage(cfg)  # rule verdicts for every trace with a gold answer (only what is missing)
-        split = split_labelled(cfg, datasets, limit, plan.gold_fraction, plan.split_seed)
+        split = split_labelled(cfg, only, limit_, plan.gold_fraction, plan.split_seed)
         if not split["eval"]:
             raise RubricateError("no gold-labelled traces to evaluate on; ingest a labelled source (e.g. processbench) first")
         tracker.log_report("split", split_counts(split))
         rubric_note = "built from the labelled fraction"
         try:
-            rubric_file = prepare_rubric(cfg, split["build"], rubric_path, None, build=True)
+            rubric_file = prepare_rubric(cfg, split["build"], rubric_path_, None, build=True)
         except RubricateError as exc:
             if who.rubric_required:
                 raise  # the rubric judge cannot run without a rubric

@@ -10,12 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows._cli import run_flow
+from flows._cli import given, given_list, run_flow
 from rubricate.config import PipelineConfig
 from rubricate.rubric.refresh import check_refresh_inputs, refresh_config
 from tasks.common import say_done, tracked_flow_run
@@ -25,32 +26,29 @@ from tasks.rubric import build_rubric, describe_errors, embed_stage, report_rubr
 @flow(name="rubric_refresh", log_prints=True)
 def rubric_refresh(
     config_path: str = "configs/demo.yaml",
-    domain: str | None = None,
-    datasets: list[str] | None = None,
-    source: Literal["dataset", "llm"] | None = None,
-    reduce: Literal["umap", "pca", "none"] | None = None,
-    min_cluster_size: int | None = None,
-    embedder: str | None = None,
-    namer: Literal["offline", "llm"] | None = None,
+    domain: str = "",
+    datasets: Sequence[str] = (),
+    source: Literal["config", "dataset", "llm"] = "config",
+    reduce: Literal["config", "umap", "pca", "none"] = "config",
+    min_cluster_size: int = 0,
+    embedder: str = "",
+    namer: Literal["config", "offline", "llm"] = "config",
     force: bool = False,
 ) -> dict:
     """Build a new rubric version from the wrong traces in scope (only new traces are described and embedded).
 
     Args:
-        config_path: The pipeline config file (YAML). Parameters left empty keep its `rubric:` values.
-        domain: Only wrong traces of this domain (math, physics, ...); empty: every domain.
-        datasets: Only wrong traces of these datasets; empty: every dataset.
-        source: Where error descriptions come from: the dataset's own error text, or the LLM describer.
-        reduce: Dimension reduction before clustering.
-        min_cluster_size: The smallest cluster that becomes a rubric item.
-        embedder: A sentence-transformers model name or local folder; empty: the packaged all-MiniLM-L6-v2.
-        namer: How items are named: offline (keywords) or by the LLM.
+        config_path: The pipeline config file (YAML). Parameters left at their default keep its `rubric:` values.
+        domain: Only wrong traces of this domain (math, physics, ...); empty: rubric.domain (default every domain).
+        datasets: Only wrong traces of these datasets; empty: rubric.datasets (default every dataset).
+        source: Where error descriptions come from: the dataset's own error text, or the LLM describer; config: rubric.source.
+        reduce: Dimension reduction before clustering: umap, pca or none; config: rubric.cluster.reduce.
+        min_cluster_size: The smallest cluster that becomes a rubric item (2 or more); 0: rubric.cluster.min_cluster_size (default scaled to the data).
+        embedder: A sentence-transformers model name or local folder; empty: rubric.embedder.model (default the packaged all-MiniLM-L6-v2).
+        namer: How items are named: offline (keywords) or by the LLM; config: rubric.naming.namer.
         force: Build a version even when nothing changed since the last one.
     """
-    cfg = refresh_config(
-        config_path, domain=domain, datasets=datasets, source=source, reduce=reduce,
-        min_cluster_size=min_cluster_size, embedder=embedder, namer=namer,
-    )
+    cfg = refresh_config(config_path, **_overrides(domain, datasets, source, reduce, min_cluster_size, embedder, namer))
     tags = {"prefect.flow_run_id": flow_run.get_id() or "", "config_path": config_path, "rubric": cfg.rubric.rubric_name()}
     with tracked_flow_run(cfg, "rubric_refresh", tags=tags) as tracker:
         # Each stage's figures are logged as the stage ends, so a run that fails later still shows what finished.
@@ -78,13 +76,20 @@ def rubric_refresh(
         }
 
 
+def _overrides(domain: str, datasets: Sequence[str] | None, source: str, reduce: str, min_cluster_size: int,
+               embedder: str, namer: str) -> dict[str, Any]:
+    """The parameters as `rubric:` overrides: None for each one left at its default (the config's value)."""
+    return {"domain": given(domain), "datasets": given_list(datasets), "source": given(source), "reduce": given(reduce),
+            "min_cluster_size": given(min_cluster_size), "embedder": given(embedder), "namer": given(namer)}
+
+
 def _export_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--export", metavar="PATH", help="also write the resulting rubric as JSON (the Rubric model)")
 
 
 def _check(args: argparse.Namespace, cfg: PipelineConfig) -> None:
     overrides = ("domain", "datasets", "source", "reduce", "min_cluster_size", "embedder", "namer")
-    refresh_config(args.config_path, **{k: getattr(args, k) for k in overrides})  # a bad override fails before Prefect starts
+    refresh_config(args.config_path, **_overrides(*(getattr(args, k) for k in overrides)))  # a bad override fails before Prefect starts
 
 
 def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> int:

@@ -66,3 +66,36 @@ def test_a_scheduled_deployment_says_its_time_zone_in_its_description():
             zone = schedule.get("timezone")
             assert zone, f"{dep['name']}: a schedule without a timezone runs in the server's"
             assert zone in dep["description"], f"{dep['name']}: the description must say the schedule's time zone ({zone})"
+
+
+# Parameters whose form keeps the "X | None" toggle: a seed's every integer (0 included) is a real seed, so no
+# default can mean "the config's value" there (flows/_cli.py's module docstring).
+OPTIONAL_ON_PURPOSE = {"split_seed"}
+# prefect.yaml values that differ from the flow's default on purpose (each deployment's description says why).
+CHOSEN_FOR_THE_DEPLOYMENT = {("collect-traces-gpu", "source"), ("reward-experiment", "gold_fraction")}
+
+
+def _null_branches(prop: dict) -> bool:
+    return any(branch.get("type") == "null" for branch in prop.get("anyOf", [])) or prop.get("type") == "null"
+
+
+def test_deployed_forms_show_plain_inputs_not_a_none_toggle(monkeypatch):
+    """The Prefect UI's Run form shows an `X | None` parameter as a toggle set to None (`Property is type "None"`),
+    and a Literal's choices only after switching it: every deployed parameter but a seed has a plain type and a
+    default that keeps the config's value ("", "config", 0, an empty list)."""
+    from prefect.flows import load_flow_from_entrypoint
+    from prefect.utilities.callables import parameter_schema
+
+    monkeypatch.chdir(REPO)
+    for dep in _deployments():
+        flow = load_flow_from_entrypoint(str(REPO / dep["entrypoint"]), use_placeholder_flow=False)
+        props = parameter_schema(flow.fn).model_dump()["properties"]
+        toggles = {name for name, prop in props.items() if _null_branches(prop)}
+        assert toggles <= OPTIONAL_ON_PURPOSE, f"{dep['name']}: parameters shown as a None toggle: {toggles - OPTIONAL_ON_PURPOSE}"
+        for name, prop in props.items():
+            if "enum" in prop:  # a choice (a list of choices has them in its items, and an empty default)
+                assert prop["enum"][0] == "config" and prop["default"] == "config", f"{flow.name}.{name}: choices start with 'config'"
+        for name, value in (dep.get("parameters") or {}).items():
+            assert value is not None or name in OPTIONAL_ON_PURPOSE, f"{dep['name']}: parameter {name} is null in prefect.yaml"
+            if name != "config_path" and (dep["name"], name) not in CHOSEN_FOR_THE_DEPLOYMENT:
+                assert value == props[name]["default"], f"{dep['name']}: {name}: {value!r} is not the flow's default {props[name]['default']!r}"

@@ -8,7 +8,7 @@ tracking store. Then, in the browser:
 
 - MLflow's runs table (`#/experiments/<id>/runs`) lists both runs;
 - the rubric run's Artifacts tab shows map.png (the image loaded);
-- the Prefect deployment form shows every parameter's description;
+- the Prefect deployment form shows every parameter's description, and no parameter as a None toggle;
 - the rubric flow run's Prefect artifacts link to its MLflow run and show its plots, served by the MLflow server.
 
 Two screenshots (the Prefect deployment form, the MLflow run with the rubric map) go to $RUBRICATE_SCREENSHOTS
@@ -287,6 +287,8 @@ def test_what_the_prefect_and_mlflow_uis_show(uis: dict[str, Any]):
         driver.get(f"{prefect}/deployments/deployment/{deployment['id']}/run")
         wait_for(driver, "the parameter descriptions in the deployment form",
                  lambda d: all(" ".join(str(text).replace("`", "").split()) in " ".join(page_text(d).split()) for text in described.values()))
+        # plain inputs with defaults, not a "str | None" toggle set to None; a choice is a dropdown set to `config`
+        assert 'Property is type "None"' not in page_text(driver), "a parameter shows as a None toggle in the form"
         driver.save_screenshot(str(shots / PREFECT_SHOT))
 
         # Prefect: the nightly schedule's label has no time zone; the description, a tab away, says UTC
