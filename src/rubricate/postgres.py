@@ -24,7 +24,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -33,7 +32,7 @@ from pathlib import Path
 
 from rubricate.errors import RubricateError
 
-__all__ = ["PostgresError", "LocalPostgres", "find_binary", "free_port"]
+__all__ = ["PostgresError", "LocalPostgres", "find_binary"]
 
 SUPERUSER = "rubricate"
 _STATE = "rubricate-postgres.json"  # port and database of the running cluster, beside its data folder
@@ -56,13 +55,6 @@ def find_binary(name: str) -> str | None:
 
 def missing_binaries() -> list[str]:
     return [name for name in ("initdb", "pg_ctl", "postgres") if find_binary(name) is None]
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run_as() -> str | None:

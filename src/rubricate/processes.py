@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -45,6 +47,30 @@ def process_identity(pid: int) -> str | None:
     except OSError:
         boot = "?"
     return f"{boot}:{fields[19]}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now (for a server this process is about to start)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stop_process_group(
+    proc: "subprocess.Popen[bytes]", signals: Sequence[tuple[signal.Signals, float]] = ((signal.SIGTERM, 15.0), (signal.SIGKILL, 5.0)),
+) -> None:
+    """Stop the process group `proc` leads (it was started with start_new_session=True): each signal in turn, waiting
+    up to its seconds for the leader to exit before the next."""
+    for sig, wait_s in signals:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=wait_s)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 _WATCHED: dict[int, subprocess.Popen[bytes]] = {}

@@ -32,7 +32,8 @@ from pathlib import Path
 
 import pytest
 
-from rubricate.postgres import LocalPostgres, free_port, missing_binaries
+from rubricate.postgres import LocalPostgres, missing_binaries
+from rubricate.processes import free_port, stop_process_group
 
 pytestmark = pytest.mark.slow
 
@@ -74,18 +75,8 @@ DRIVER = textwrap.dedent('''
 
 def _stop_group(proc: subprocess.Popen, grace_s: float = 15.0) -> None:
     """SIGINT to the process group (a Prefect worker ignores SIGTERM while it waits on the API), then SIGKILL."""
-    if proc.poll() is not None:
-        return
-    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(wait_s)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+    if proc.poll() is None:
+        stop_process_group(proc, ((signal.SIGINT, grace_s), (signal.SIGKILL, 10.0)))
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float = 120.0) -> None:

@@ -22,8 +22,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -37,6 +35,7 @@ from typing import Any
 import pytest
 import yaml
 
+from rubricate.processes import free_port, stop_process_group
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -135,12 +134,6 @@ def png_width(path: Path) -> int:
 
 
 # -- the servers -------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def server(cmd: list[str], env: dict[str, str], health: str, log: Path, timeout: float = 120.0) -> Iterator[None]:
     """A server in its own process group, up when `health` answers; the whole group is stopped on the way out."""
@@ -160,20 +153,7 @@ def server(cmd: list[str], env: dict[str, str], health: str, log: Path, timeout:
                 time.sleep(0.5)
         yield
     finally:
-        stop_group(proc)
-
-
-def stop_group(proc: subprocess.Popen[bytes]) -> None:
-    for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.wait(timeout=wait)
-            return
-        except subprocess.TimeoutExpired:
-            continue
+        stop_process_group(proc)
 
 
 def base_env(tmp: Path) -> dict[str, str]:

@@ -17,7 +17,6 @@ import atexit
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rubricate.errors import RubricateError
+from rubricate.processes import free_port, stop_process_group
 
 HOST = "127.0.0.1"
 _LOG_TAIL_CHARS = 2000
@@ -54,12 +54,6 @@ class ServerSpec:
             "--ctx-size", str(self.ctx_size), "--parallel", str(self.parallel), "--cache-prompt", "1" if self.cache_prompt else "0",
             "--parent-pid", str(os.getpid()),
         ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def log_tail(path: Path, chars: int = _LOG_TAIL_CHARS) -> str:
@@ -171,16 +165,7 @@ class LlamaCppServer:
         proc = self.process
         if proc is None or proc.poll() is not None:
             return
-        for sig, wait_s in ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                proc.wait(timeout=wait_s)
-                return
-            except subprocess.TimeoutExpired:
-                continue
+        stop_process_group(proc, ((signal.SIGTERM, timeout_s), (signal.SIGKILL, 5.0)))
 
     def kill(self) -> None:
         """SIGKILL the server at once (tests use it to simulate a crash)."""
