@@ -36,17 +36,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "src"))
+sys.path.insert(0, str(REPO / "bench"))
+from export import peak_rss_mb  # noqa: E402  (bench/export.py: the same measure for its exporters)
 
 SQL = REPO / "bench" / "sql"
 SOURCE_FIELDS = {"problem": "question", "steps": "steps", "gold_answer": "answer", "id": "uid", "model": "policy"}
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process (VmHWM: a forked child's ru_maxrss would include its parent's)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 # -- children: one stage each, in a fresh process ------------------------------------------------------

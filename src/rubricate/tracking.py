@@ -62,32 +62,32 @@ class RunTracker:
         self.experiment_id = experiment_id
         self.ui_base = ui_base.rstrip("/")  # the MLflow UI server the links point at (tracking.ui_url)
 
-    def ui_url(self, base: str | None = None) -> str | None:
+    def ui_url(self) -> str | None:
         """The run's page in the MLflow UI (`tracking.ui_url`, `make ui-mlflow`'s by default). MLflow 3 opens an
         experiment in its GenAI view, which shows no data for runs like these; a link to the run (or to
         `#/experiments/<id>/runs`) shows them. None when tracking is off."""
         if not self.enabled or self.experiment_id is None:
             return None
-        return f"{(base or self.ui_base).rstrip('/')}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
+        return f"{self.ui_base}/#/experiments/{self.experiment_id}/runs/{self.run_id}"
 
-    def artifact_page_url(self, path: str, base: str | None = None) -> str | None:
+    def artifact_page_url(self, path: str) -> str | None:
         """The run's page in the MLflow UI with the artifact `path` (e.g. `rubric/map.png`) open in its Artifacts tab."""
-        run = self.ui_url(base)
+        run = self.ui_url()
         return None if run is None else f"{run}/artifactPath/{quote(path, safe='/')}"
 
-    def artifact_file_url(self, path: str, base: str | None = None) -> str | None:
+    def artifact_file_url(self, path: str) -> str | None:
         """The artifact file itself, as the MLflow UI server serves it (`/get-artifact?path=..&run_uuid=..`, the
         route MLflow 3.17's server and its UI use): an image a Markdown page can show."""
-        if self.ui_url(base) is None:
+        if self.ui_url() is None:
             return None
-        return f"{(base or self.ui_base).rstrip('/')}/get-artifact?{urlencode({'path': path, 'run_uuid': self.run_id}, safe='/', quote_via=quote)}"
+        return f"{self.ui_base}/get-artifact?{urlencode({'path': path, 'run_uuid': self.run_id}, safe='/', quote_via=quote)}"
 
-    def images_markdown(self, paths: Sequence[str], base: str | None = None) -> str:
+    def images_markdown(self, paths: Sequence[str]) -> str:
         """Markdown showing each image artifact (served by the MLflow UI) with a link to it in the run's page; ''
         when tracking is off."""
         lines = []
         for path in paths:
-            page, file = self.artifact_page_url(path, base), self.artifact_file_url(path, base)
+            page, file = self.artifact_page_url(path), self.artifact_file_url(path)
             if page is None or file is None:
                 return ""
             lines += [f"[`{path}` in the MLflow run]({page})", "", f"![{path}]({file})", ""]

@@ -177,7 +177,9 @@ class PiecewiseEncoder:
         self.piece_size = max(1, piece_size)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        pieces = [list(texts[i : i + self.piece_size]) for i in range(0, len(texts), self.piece_size)]
+        from rubricate.verify.pieces import cut  # the verifier's pieces are cut the same way
+
+        pieces = cut(texts, self.piece_size)
         if not pieces:
             return np.zeros((0, 0), dtype=np.float32)
         rows = self.run_pieces(pieces)

@@ -98,7 +98,7 @@ def cleanest_member(texts: Sequence[str], members: np.ndarray, n: int = DESCRIPT
     if not members.size:
         return ""
     candidates = [texts[j] for j in members[:n]]
-    return min(candidates, key=lambda t: (max(masked_words(t), 1), candidates.index(t)))
+    return min(enumerate(candidates), key=lambda c: (max(masked_words(c[1]), 1), c[0]))[1]
 
 
 def members_by_centrality(labels: np.ndarray, similarity: np.ndarray, item: int) -> np.ndarray:

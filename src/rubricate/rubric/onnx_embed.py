@@ -36,7 +36,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BACKEND = "onnx-int8"
 _RECIPE = "onnx-int8-v1"  # bump when the export or quantization changes: the cache key includes it
 _MODEL_FILE = "model.int8.onnx"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -81,7 +80,7 @@ def cache_dir(folder: Path, data_dir: Path) -> Path:
     return data_dir / "models" / "onnx" / f"{folder.name}-{digest.hexdigest()[:16]}"
 
 
-def export_int8(folder: Path, out_dir: Path) -> Path:
+def export_int8(folder: Path, out_dir: Path, max_seq_length: int) -> Path:
     """Export the model's transformer to ONNX and quantize it; returns the int8 model file. Atomic: a folder
     appears complete or not at all, so a killed export leaves nothing half-written."""
     import torch
@@ -123,7 +122,7 @@ def export_int8(folder: Path, out_dir: Path) -> Path:
         quantize_dynamic(str(tmp / "model.onnx"), str(tmp / _MODEL_FILE), weight_type=QuantType.QInt8, per_channel=True)
         (tmp / "model.onnx").unlink()
         shutil.copy(folder / "tokenizer.json", tmp / "tokenizer.json")
-        (tmp / "recipe.json").write_text(json.dumps({"recipe": _RECIPE, "source": str(folder), "max_seq_length": _check_pipeline(folder)}))
+        (tmp / "recipe.json").write_text(json.dumps({"recipe": _RECIPE, "source": str(folder), "max_seq_length": max_seq_length}))
         try:
             os.replace(tmp, out_dir)
         except OSError:  # another process finished the same export first: keep theirs
@@ -147,7 +146,7 @@ class OnnxInt8Encoder:
         model_file = target / _MODEL_FILE
         if not model_file.is_file():
             log.info("exporting %s to ONNX int8 (once per model; cached in %s)", folder.name, target)
-            model_file = export_int8(folder, target)
+            model_file = export_int8(folder, target, max_len)
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
