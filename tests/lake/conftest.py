@@ -51,11 +51,13 @@ def postgres_server() -> Iterator[LocalPostgres]:
             shutil.rmtree(root, ignore_errors=True)
 
 
-def postgres_catalog(server: LocalPostgres) -> str:
-    """A new, empty database on the session's server, as a DuckLake catalog string."""
+def postgres_catalog(server: LocalPostgres, *, url: bool = False) -> str:
+    """A new, empty database on the session's server, as a DuckLake catalog: a libpq key=value string, or (url) the
+    URL `make lake-pg` and `make ui-prefect-pg` print (postgresql+asyncpg://...), which the store takes as well."""
     name = f"lake_{os.getpid()}_{next(_numbers)}"
-    LocalPostgres(server.folder, port=server.port, database=name).create_database()
-    return f"postgres:host=127.0.0.1 port={server.port} user={SUPERUSER} dbname={name}"
+    db = LocalPostgres(server.folder, port=server.port, database=name)
+    db.create_database()
+    return db.url if url else f"postgres:host=127.0.0.1 port={server.port} user={SUPERUSER} dbname={name}"
 
 
 @pytest.fixture
@@ -73,4 +75,4 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | Lake:
         return Lake(f"sqlite:{tmp_path / 'catalog.sqlite'}", str(tmp_path / "lake-data"))
     if kind == "lake-duckdb":
         return Lake(str(tmp_path / "catalog.ducklake"), str(tmp_path / "lake-data"))
-    return Lake(postgres_catalog(request.getfixturevalue("postgres_server")), str(tmp_path / "lake-data"))
+    return Lake(postgres_catalog(request.getfixturevalue("postgres_server"), url=True), str(tmp_path / "lake-data"))

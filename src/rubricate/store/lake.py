@@ -23,6 +23,7 @@ import importlib.util
 import os
 import random
 import re
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -146,6 +147,10 @@ class Lake:
                 }[self.catalog_kind]
                 raise StoreError(f"cannot attach the lake {self.describe()}: {exc}. {hint}") from exc
         con.execute(f"USE {ALIAS}")
+        # The lake is attached to an in-memory DuckDB, whose spill folder would be `.tmp` in whatever the working
+        # directory is; one of this process's own under the system's temp folder instead (DuckDB removes its files).
+        spill = Path(tempfile.gettempdir()) / f"rubricate-duckdb-spill-{os.getpid()}"
+        con.execute(f"SET temp_directory = {_literal(str(spill))}")
 
 
 def _literal(text: str) -> str:
