@@ -194,6 +194,8 @@ def test_bad_lake_settings_name_the_cause_and_the_fix(tmp_path, monkeypatch):
     blocker.write_text("")
     with pytest.raises(StoreError, match="data path .* cannot be created"):
         Store(Lake(f"sqlite:{tmp_path / 'c.sqlite'}", str(blocker / "data")))
+    with pytest.raises(StoreError, match="object-store URL.*a folder every worker mounts"):
+        Store(Lake(f"sqlite:{tmp_path / 'c.sqlite'}", "s3://bucket/lake"))
     from rubricate.processes import free_port
 
     nobody = f"postgres:host=127.0.0.1 port={free_port()} user=x dbname=y connect_timeout=5"

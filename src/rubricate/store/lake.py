@@ -110,7 +110,10 @@ class Lake:
             Path(self.catalog_target().removeprefix("sqlite:")).parent.mkdir(parents=True, exist_ok=True)
         data = self._local_data_path()
         if data is None:
-            return  # object storage: DuckDB's httpfs/S3 settings decide; an unreachable bucket fails at the first write
+            # DuckLake can write to object storage through DuckDB's httpfs extension (duckdb-extension-httpfs) with
+            # credentials as DuckDB secrets; rubricate does not set that up, and no bucket is reachable here to test it.
+            raise StoreError(f"store.data_path {self.data_path!r} is an object-store URL, which rubricate does not set up yet "
+                             "(the httpfs extension and credentials): use a folder every worker mounts (NFS, a shared disk)")
         try:
             data.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
