@@ -22,7 +22,7 @@ export TOKENIZERS_PARALLELISM := false
 # The Prefect server the GPU worker and `make gpu-pool` talk to (the server runs where `make ui-prefect` ran).
 PREFECT_API_URL ?= http://127.0.0.1:4200/api
 
-.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export bench-pipeline ui-mlflow ui-prefect ui-prefect-pg pg-stop deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
+.PHONY: fetch-llm dirs run install demo test test-fast lint typecheck bench bench-verify bench-cluster bench-export bench-pipeline ui-mlflow ui-prefect ui-prefect-pg pg-stop lake-pg deploy worker clean vllm-env gpu-pool gpu-worker bench-judge
 
 install: $(STAMP)
 
@@ -114,6 +114,13 @@ ui-prefect-pg: install dirs
 
 pg-stop: install
 	$(BIN)/python -m rubricate.postgres stop --dir $(PG_DIR)
+
+# A DuckLake catalog for `store: {kind: ducklake}`: the database `lake` in the same local cluster (started if it is not
+# running; `make pg-stop` stops it). Prints the `store.catalog` line. For other machines the cluster must listen beyond
+# the loopback address: use a PostgreSQL server of your own there (README "Running on more than one machine").
+lake-pg: install dirs
+	@url=$$($(BIN)/python -m rubricate.postgres start --dir $(PG_DIR) --port $(PG_PORT) --database lake) || exit 1; \
+	  echo "store: {kind: ducklake, catalog: \"$$url\", data_path: <a folder every worker sees>}"
 
 # Registers every deployment in prefect.yaml (and the `local` and `gpu` process pools) on the server of `make ui-prefect`.
 deploy: install dirs

@@ -91,7 +91,7 @@ def _verify_lines(cfg: PipelineConfig, reports: dict[str, Any]) -> list[str]:
     lines.append(f"LLM verifier ({llm['llm_verifier_id']}): asked about {llm['n_asked']} rejections, recovered {llm['n_recovered']} "
                  f"(equivalent after all), confirmed {llm['n_confirmed']}, {llm['n_error']} without a usable answer; "
                  f"{llm['prompt_tokens'] + llm['completion_tokens']} tokens, {llm['seconds']:.1f}s")
-    frame = final_answer_verdicts(open_store(cfg.store_path()), llm["llm_verifier_id"])
+    frame = final_answer_verdicts(open_store(cfg.store_target()), llm["llm_verifier_id"])
     decided = frame.filter(frame["llm_verdict"].is_not_null())
     decided = decided.sort(decided["llm_verdict"] != "correct", "trace_id")  # what the LLM recovered first
     for r in decided.head(6).iter_rows(named=True):
@@ -113,7 +113,7 @@ def _judge_lines(cfg: PipelineConfig, result: dict[str, Any]) -> list[str]:
     else:
         lines.append(f"no rubric, so no rubric judge: {result['no_rubric']}")
     lines += ["", f"## 3. Judges on {len(result['eval_ids'])} held-out traces (positive = the trace is wrong)"]
-    store = open_store(cfg.store_path())
+    store = open_store(cfg.store_target())
     per_trace: dict[str, dict[str, Any]] = {}
     for kind in result["judges"]:
         rows = query_with_ids(store, "judge/select_judge_eval_rows", result["eval_ids"], {"judge_id": result["judges"][kind]["judge_id"]})

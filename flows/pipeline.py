@@ -11,6 +11,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from prefect import flow
 from prefect.runtime import flow_run
@@ -102,7 +103,8 @@ def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> None
           f"'{cfg.tracking.experiment}', run {result['mlflow_run_id']}; the experiment's own page opens MLflow 3's GenAI view, "
           "switch to 'Model training' top left for the runs table)")
     print(f"  Prefect: make ui-prefect  then open http://127.0.0.1:4200/runs  (flow 'pipeline', run {result['flow_run_id']})")
-    print(f"  DuckDB:  {cfg.store_path()}")
+    target = cfg.store_target()
+    print(f"  DuckDB:  {target}" if isinstance(target, Path) else f"  Lake:    {target.describe()}")
 
 
 def main(argv: list[str] | None = None) -> int:

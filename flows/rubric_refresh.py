@@ -103,7 +103,7 @@ def _render(result: dict, args: argparse.Namespace, cfg: PipelineConfig) -> int:
         from rubricate.rubric.versions import export_rubric
         from rubricate.store import open_store
 
-        store = open_store(cfg.store_path())
+        store = open_store(cfg.store_target())
         print(f"rubric written to {export_rubric(store, args.export, version=result['build']['version_id'])}")
     return 0
 

@@ -17,7 +17,7 @@ from rubricate.tracking import RunTracker, track_run
 
 def store_for(cfg: PipelineConfig) -> Store:
     """The flow's store; while another process holds it, wait (store.lock_wait_s) and say so in the run log."""
-    return open_store(cfg.store_path(), lock_wait_s=cfg.store.lock_wait_s, on_wait=run_logger().warning)
+    return open_store(cfg.store_target(), lock_wait_s=cfg.store.lock_wait_s, on_wait=run_logger().warning)
 
 
 def run_logger() -> logging.Logger | logging.LoggerAdapter[Any]:

@@ -18,7 +18,9 @@ CREATE TABLE IF NOT EXISTS rejected_rows_by_source (
     PRIMARY KEY (source_name, source_path, source_line, reason)
 );
 
-INSERT OR IGNORE INTO rejected_rows_by_source
+-- A plain INSERT (the old key (path, line, reason) is part of the new one, so no row can repeat); INSERT OR IGNORE
+-- would need the key, and a lake has none.
+INSERT INTO rejected_rows_by_source
 SELECT
     coalesce(r.source_name, (SELECT any_value(i.source_name) FROM ingest_runs i WHERE i.ingest_run_id = r.ingest_run_id), '(unknown)'),
     r.source_path, r.source_line, r.reason, r.detail, r.raw_excerpt, r.ingest_run_id, r.rejected_at

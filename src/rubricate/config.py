@@ -10,7 +10,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -23,6 +23,9 @@ from rubricate.llm.base import LLMConfig
 from rubricate.rewards.config import RewardsConfig
 from rubricate.rubric.config import RubricConfig
 from rubricate.strict import Strict
+
+if TYPE_CHECKING:
+    from rubricate.store.lake import Lake
 
 # How a field's value is read (see ingest/fieldmap.py): text, true/false, a step index, or the list of steps.
 TEXT_FIELDS = ("problem", "response", "gold_answer", "id", "model", "split", "domain", "label_error_type", "label_error_description")
@@ -238,10 +241,29 @@ class SourceConfig(Strict):
 
 
 class StoreConfig(Strict):
-    path: str | None = None  # default: <data_dir>/rubricate.duckdb
-    # How long a flow waits while another process (another flow, a notebook) holds the store before it fails;
+    """`kind: duckdb` (default): one DuckDB file, one writer process at a time. `kind: ducklake`: a DuckLake lake that
+    many processes on many machines write at once: its catalog in PostgreSQL (`catalog: postgres:host=... dbname=...`
+    or `postgresql://user@host:port/db`; a password goes in PGPASSWORD), or on one machine a local file
+    (`sqlite:<file>` for several processes, a plain path for a DuckDB catalog file and one process); its data as
+    Parquet under `data_path`, a folder every worker sees (default <data_dir>/lake)."""
+
+    kind: Literal["duckdb", "ducklake"] = "duckdb"
+    path: str | None = None  # duckdb: the file; default <data_dir>/rubricate.duckdb
+    catalog: str | None = None  # ducklake: where the catalog lives (see above); default sqlite:<data_dir>/lake.sqlite
+    data_path: str | None = None  # ducklake: where the Parquet files go
+    # ducklake: how many times a transaction whose commit conflicted with another writer's is run again before failing.
+    commit_retries: int = Field(default=10, ge=0, le=1000)
+    # duckdb: how long a flow waits while another process (another flow, a notebook) holds the store before it fails;
     # so that a schedule firing during a manual run queues behind it. 0: fail at once.
     lock_wait_s: float = Field(default=3600.0, ge=0)
+
+    @model_validator(mode="after")
+    def _fields_of_kind(self) -> "StoreConfig":
+        if self.kind == "duckdb" and (self.catalog or self.data_path):
+            raise ValueError("catalog and data_path are for kind: ducklake; set kind: ducklake, or remove them to use the DuckDB file")
+        if self.kind == "ducklake" and self.path:
+            raise ValueError("path is the DuckDB file of kind: duckdb; a lake is set by catalog and data_path: remove path")
+        return self
 
 
 MLFLOW_UI_URL = "http://127.0.0.1:5000"  # where `make ui-mlflow` serves the MLflow UI
@@ -335,7 +357,21 @@ class PipelineConfig(Strict):
         return Path(self.data_dir or os.environ.get("RUBRICATE_DATA_DIR") or "data").resolve()
 
     def store_path(self) -> Path:
+        """The DuckDB file (kind duckdb). For code that works on either kind of store, use store_target."""
         return Path(self.store.path).resolve() if self.store.path else self.resolved_data_dir() / "rubricate.duckdb"
+
+    def store_target(self) -> "Path | Lake":
+        """What rubricate.store.open_store opens: the DuckDB file, or the lake."""
+        if self.store.kind == "duckdb":
+            return self.store_path()
+        from rubricate.store.lake import Lake
+
+        data = self.resolved_data_dir()
+        return Lake(
+            catalog=self.store.catalog or f"sqlite:{data / 'lake.sqlite'}",
+            data_path=self.store.data_path or str(data / "lake"),
+            commit_retries=self.store.commit_retries,
+        )
 
     def tracking_uri(self) -> str:
         return self.tracking.tracking_uri or f"sqlite:///{self.resolved_data_dir() / 'mlflow.db'}"

@@ -17,7 +17,7 @@ from rubricate.ids import content_hash
 from rubricate.rewards.config import RewardsConfig
 from rubricate.rewards.errors import RewardError
 from rubricate.rewards.rule import DECISION_KEYS, RewardRule, consults_judge, decision_table
-from rubricate.store.db import Store, utcnow
+from rubricate.store.db import Statements, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -128,10 +128,12 @@ def compute_rewards(store: Store, cfg: RewardsConfig, *, judge_id: str | None = 
         "config_hash": config_hash,
         "computed_at": now,
     }
-    with store.transaction() as tx:
+
+    def write(tx: Statements) -> dict[str, Any]:
+        # Delete and recompute in one transaction; on a lake another writer's commit may win, then this runs again.
         tx.execute("rewards/delete_set", {"reward_set_id": set_id})
         tx.execute("rewards/compute", params, incoming=_decision_arrow(rule))
-        counts = tx.records("rewards/set_counts", {"reward_set_id": set_id})[0]
+        counts: dict[str, Any] = tx.records("rewards/set_counts", {"reward_set_id": set_id})[0]
         tx.execute(
             "rewards/upsert_set",
             {
@@ -146,6 +148,9 @@ def compute_rewards(store: Store, cfg: RewardsConfig, *, judge_id: str | None = 
                 "computed_at": now,
             },
         )
+        return counts
+
+    counts = store.write(write, what=f"computing reward set {set_id}")
     by_reason = store.records("rewards/by_source", {"reward_set_id": set_id})
     report = RewardSetReport(
         reward_set_id=set_id,

@@ -204,16 +204,18 @@ class OnlineReward:
         (logged) when no part needs it or it cannot be opened. A trainer's working folder gets no new database file
         unless the config asks for the LLM cache, and a store no part needs is never opened (DuckDB would hold its
         write lock for the trainer's whole life)."""
-        path = self.cfg.store_path()
-        if not needed or not (path.exists() or (self.cfg.llm.kind != "none" and self.cfg.llm.cache)):
-            log.info("online reward: no store opened at %s; no response cache and no stored rubrics", path)
+        target = self.cfg.store_target()
+        # A lake has no write lock and no file of its own to create here: open it whenever a part needs it.
+        exists = target.exists() if isinstance(target, Path) else True
+        if not needed or not (exists or (self.cfg.llm.kind != "none" and self.cfg.llm.cache)):
+            log.info("online reward: no store opened at %s; no response cache and no stored rubrics", target)
             return None
         try:
             from rubricate.store import Store
 
-            return Store(path)
+            return Store(target)
         except Exception as exc:  # another process (the pipeline, another worker) may hold the write lock
-            log.warning("online reward: cannot open the store %s (%s); running without the response cache", path, exc)
+            log.warning("online reward: cannot open the store %s (%s); running without the response cache", target, exc)
             return None
 
     def _build_parts(self) -> None:

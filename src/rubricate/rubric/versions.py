@@ -18,7 +18,7 @@ import polars as pl
 from rubricate.errors import RubricateError
 from rubricate.rubric.lineage import Change
 from rubricate.rubric.model import Rubric, RubricItem
-from rubricate.store.db import Store
+from rubricate.store.db import Statements, Store
 
 ITEM_SCHEMA: dict[str, Any] = {
     "version_id": pl.Utf8,
@@ -74,11 +74,14 @@ def write_version(store: Store, record: VersionRecord) -> None:
         [{"version_id": vid, "change": c.change, "item_id": c.item_id, "related": c.related, "similarity": c.similarity} for c in record.changes],
         schema=CHANGE_SCHEMA,
     )
-    with store.transaction() as tx:
+
+    def write(tx: Statements) -> None:  # all or nothing; on a lake run again if another writer's commit wins
         tx.execute("rubric/insert_version", record.row)
         tx.insert_frame("rubric/insert_items", items)
         tx.insert_frame("rubric/insert_members", members)
         tx.insert_frame("rubric/insert_changes", changes)
+
+    store.write(write, what=f"storing rubric version {vid}")
 
 
 def _one(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any] | None:

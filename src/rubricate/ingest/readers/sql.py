@@ -100,7 +100,8 @@ class SqlReader:
             where = f"<sql:{source.name}>"
             line = 0
             try:
-                for batch in result.to_arrow_reader(BATCH_ROWS):
+                # Streamed through execute(): on DuckDB 1.5.5 a relation's to_arrow_reader runs the whole query first.
+                for batch in con.execute(render_query(source)).to_arrow_reader(BATCH_ROWS):
                     for row in batch.to_pylist():
                         line += 1
                         item = mapper.map_row(row, line)
