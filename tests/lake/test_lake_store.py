@@ -207,17 +207,3 @@ def test_bad_lake_settings_name_the_cause_and_the_fix(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "duckdb_extension_ducklake" else real(name, *a))
     with pytest.raises(StoreError, match=r"pip install duckdb-extension-ducklake==\d"):
         Store(Lake(f"sqlite:{tmp_path / 'c.sqlite'}", str(tmp_path / "data")))
-
-
-def test_a_file_from_a_newer_duckdb_names_the_copy_that_opens_it(tmp_path, monkeypatch):
-    """DuckDB 1.5.5 cannot read a file written by 2.0 (the pin before the lake): the error says how to convert it.
-    DuckDB's own error is raised for it (its text as 1.5.5 words it), since no 2.0 is installed to write such a file."""
-    import duckdb
-
-    def newer(*args, **kwargs):
-        raise duckdb.IOException("IO Error: Trying to read a database file with version number 999, but we can only read versions "
-                                 "between 64 and 68.\nThe database file was created with an newer version of DuckDB.")
-
-    monkeypatch.setattr(duckdb, "connect", newer)
-    with pytest.raises(StoreError, match="COPY FROM DATABASE old TO new"):
-        Store(tmp_path / "newer.duckdb")

@@ -82,9 +82,8 @@ def _connect(path: str, read_only: bool, lock_wait_s: float, on_wait: WaitFn | N
             if "created with an newer version" in str(exc) or "newer version of DuckDB" in str(exc):
                 raise StoreError(
                     f"cannot open the store {path}: it was written by a newer DuckDB than this one ({duckdb.__version__}; rubricate "
-                    "pins 1.5.5 since the lake's extensions exist for it only). Copy it into the older format once, with DuckDB 2.0 "
-                    "(pip install duckdb==2.0.0 in a spare environment): ATTACH 'old.duckdb' AS old (READ_ONLY); "
-                    "ATTACH 'new.duckdb' AS new (STORAGE_VERSION 'v1.5.0'); COPY FROM DATABASE old TO new; then use new.duckdb."
+                    "pins 1.5.5 since the lake's extensions exist for it only). Convert it once, in place (the original is kept as a "
+                    f"backup): python -m rubricate.store.convert {path}"
                 ) from exc
             if holder is None or waited >= lock_wait_s:
                 held = f"it is held by {holder}" if holder else str(exc)

@@ -132,13 +132,15 @@ class Lake:
         # ATTACH takes no bound parameters: the two strings go in as quoted literals.
         options = f"DATA_PATH {_literal(data)}" + (", READ_ONLY" if read_only else "")
         attach = f"ATTACH {_literal('ducklake:' + self.catalog_target())} AS {ALIAS} ({options})"
-        # A fresh catalog is initialised by the first ATTACH: two processes doing that at once may collide; try again.
+        # A fresh catalog is initialised by the first ATTACH: two processes doing that at once may collide (a conflict,
+        # or PostgreSQL's "relation ducklake_metadata already exists" for the one that lost); try again.
         for attempt in range(5):
             try:
                 con.execute(attach)
                 break
             except duckdb.Error as exc:
-                if attempt < 4 and is_conflict(exc):
+                lost_init = "failed to initialize ducklake" in str(exc).lower() and "already exists" in str(exc).lower()
+                if attempt < 4 and (is_conflict(exc) or lost_init):
                     time.sleep(0.2 * (attempt + 1))
                     continue
                 hint = {
