@@ -356,6 +356,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-oracle", action="store_true")
     parser.add_argument("--backend", choices=["torch", "onnx-int8"], default=None,
                         help="rubric.embedder.backend (default: the config default)")
+    parser.add_argument("--cluster", action="append", default=[], metavar="KEY=VALUE",
+                        help="a rubric.cluster setting other than its default, e.g. umap_max_fit=10000 (repeatable)")
     parser.add_argument("--store", default=str(REPO / "data" / "bench" / "cluster_quality.duckdb"),
                         help="bench store (kept between runs: the embedding cache makes reruns fast)")
     args = parser.parse_args(argv)
@@ -369,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     rcfg = RubricConfig()
     if args.backend:
         rcfg = rcfg.model_copy(update={"embedder": rcfg.embedder.model_copy(update={"backend": args.backend})})
+    if args.cluster:
+        settings = dict(item.split("=", 1) for item in args.cluster)
+        rcfg = rcfg.model_copy(update={"cluster": type(rcfg.cluster).model_validate({**rcfg.cluster.model_dump(), **settings})})
     store = Store(args.store)
     embedder = Embedder(rcfg.embedder)
     print(f"# rubricate cluster quality, {date.today()}, {platform.node()}, {os.cpu_count()} cores, python {platform.python_version()}")

@@ -91,7 +91,7 @@ def reduce(x: np.ndarray, cfg: ClusterConfig) -> tuple[np.ndarray, str]:
     return np.asarray(reducer.transform(x), dtype=np.float32), f"umap (fit on {cfg.umap_max_fit:,} of {n:,})"
 
 
-def hdbscan_labels(points: np.ndarray, min_size: int, min_samples: int | None, selection: str, algorithm: str) -> np.ndarray:
+def hdbscan_labels(points: np.ndarray, min_size: int, min_samples: int, selection: str, algorithm: str) -> np.ndarray:
     if algorithm == "fast_hdbscan":
         import fast_hdbscan
 
@@ -141,7 +141,8 @@ def cluster_embeddings(x: np.ndarray, cfg: ClusterConfig) -> Clustering:
     """Cluster L2-normalised embeddings (n, d). Deterministic for a fixed `cfg.seed`."""
     n = int(x.shape[0])
     min_size = cfg.min_size_for(n)
-    params: dict[str, Any] = {"n": n, "min_cluster_size": min_size, "reduce": cfg.reduce, "selection": cfg.selection}
+    min_samples = cfg.min_samples_for(n)
+    params: dict[str, Any] = {"n": n, "min_cluster_size": min_size, "min_samples": min_samples, "reduce": cfg.reduce, "selection": cfg.selection}
     if n == 0:
         return _empty(0, "no error descriptions to cluster: the scope has no described wrong traces (ingest traces with "
                       "error labels, check rubric.domain / rubric.datasets, or use rubric.source: llm)", params)
@@ -153,11 +154,11 @@ def cluster_embeddings(x: np.ndarray, cfg: ClusterConfig) -> Clustering:
     params["reduce_used"] = used
     coords = map_coords(space, cfg.seed)
     selection = cfg.selection
-    labels = hdbscan_labels(space, min_size, cfg.min_samples, selection, cfg.algorithm)
+    labels = hdbscan_labels(space, min_size, min_samples, selection, cfg.algorithm)
     giant = _giant_share(labels)
     if giant > cfg.giant_share and selection == "eom":
         selection = "leaf"  # eom often keeps one huge parent cluster; leaves are the finer structure under it
-        labels = hdbscan_labels(space, min_size, cfg.min_samples, selection, cfg.algorithm)
+        labels = hdbscan_labels(space, min_size, min_samples, selection, cfg.algorithm)
         giant = _giant_share(labels)
     params["selection_used"] = selection
     labels = relabel_by_size(labels)

@@ -39,7 +39,12 @@ class ClusterConfig(Strict):
     min_cluster_size: int | None = Field(default=None, ge=2)
     min_cluster_share: float = Field(default=0.02, gt=0.0, le=0.5)
     min_cluster_size_floor: int = Field(default=3, ge=2)
+    # HDBSCAN's density estimate: each point's distance to its min_samples-th neighbour. Empty = the smallest
+    # cluster size, but at most min_samples_cap: at 100k descriptions min_cluster_size is 2,000, and finding 2,000
+    # neighbours per point took 50 s of the build against 13 s for 200, for the same clusters (bench). Sets of up
+    # to 10,000 descriptions (min_cluster_size <= 200) are not affected by the cap.
     min_samples: int | None = Field(default=None, ge=1)
+    min_samples_cap: int = Field(default=200, ge=1)
     selection: Literal["eom", "leaf"] = "leaf"  # leaf = finer items; categories give the coarse level
     algorithm: Literal["fast_hdbscan", "hdbscan"] = "fast_hdbscan"
     seed: int = 0
@@ -52,6 +57,9 @@ class ClusterConfig(Strict):
 
     def min_size_for(self, n: int) -> int:
         return self.min_cluster_size or max(self.min_cluster_size_floor, int(n * self.min_cluster_share))
+
+    def min_samples_for(self, n: int) -> int:
+        return self.min_samples or min(self.min_size_for(n), self.min_samples_cap)
 
 
 class NamingConfig(Strict):

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_RECIPE = "onnx-int8-v1"  # bump when the export or quantization changes: the cache key includes it
+_RECIPE = "onnx-int8-v2"  # bump when the export or quantization changes: the cache key includes it
 _MODEL_FILE = "model.int8.onnx"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
@@ -88,7 +88,9 @@ def export_int8(folder: Path, out_dir: Path, max_seq_length: int) -> Path:
     from sentence_transformers import SentenceTransformer
 
     t0 = time.perf_counter()
-    st = SentenceTransformer(str(folder), device="cpu")
+    # Eager attention exports as plain MatMul/Softmax with an additive mask; the default (SDPA) exports extra
+    # Where/IsNaN masking nodes that took 7% of onnxruntime's time (v1). Same weights, same outputs.
+    st = SentenceTransformer(str(folder), device="cpu", model_kwargs={"attn_implementation": "eager"})
     transformer = st[0].auto_model
     assert isinstance(transformer, torch.nn.Module)
     transformer.eval()
