@@ -10,45 +10,22 @@ from __future__ import annotations
 
 import itertools
 import os
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from rubricate.postgres import SUPERUSER, LocalPostgres, missing_binaries
-from rubricate.processes import free_port
+from rubricate.postgres import SUPERUSER, LocalPostgres
 from rubricate.store.lake import Lake
+from tests.helpers import throwaway_postgres
 
 _numbers = itertools.count(1)
 
 
-def require_postgres() -> None:
-    missing = missing_binaries()
-    if not missing:
-        return
-    reason = f"PostgreSQL binaries not installed ({', '.join(missing)}): apt-get install postgresql-15"
-    if os.environ.get("RUBRICATE_REQUIRE_POSTGRES"):
-        pytest.fail(f"{reason} (RUBRICATE_REQUIRE_POSTGRES is set: the lake tests must not skip here)")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[LocalPostgres]:
-    require_postgres()
-    # Not pytest's tmp_path: its parents are private to root, and under root PostgreSQL runs as another user.
-    root = Path(tempfile.mkdtemp(prefix="rubricate-lake-pg-"))
-    root.chmod(0o711)
-    pg = LocalPostgres(root / "postgres", port=free_port(), database="postgres")
-    try:
-        pg.start()
+    with throwaway_postgres("postgres") as (pg, _):
         yield pg
-    finally:
-        try:
-            pg.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 def postgres_catalog(server: LocalPostgres, *, url: bool = False) -> str:

@@ -12,19 +12,17 @@ its parent process id, which is the worker that started it (Prefect's process wo
 own child process).
 
 Everything started is stopped at the end, also on failure: workers and server (their process groups: SIGINT,
-then SIGKILL), then PostgreSQL (pg_ctl stop), then the folder. Skips only when PostgreSQL's binaries are absent.
+then SIGKILL), then PostgreSQL (pg_ctl stop), then the folder. Skips only when PostgreSQL's binaries are absent, and fails instead when RUBRICATE_REQUIRE_POSTGRES is set (CI).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import textwrap
 import time
 import urllib.request
@@ -32,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from rubricate.postgres import LocalPostgres, missing_binaries
 from rubricate.processes import free_port, stop_process_group
+from tests.helpers import throwaway_postgres
 
 pytestmark = pytest.mark.slow
 
@@ -95,59 +93,48 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout_s: float 
 
 
 def test_two_workers_share_runs_on_a_postgres_backed_server():
-    missing = missing_binaries()
-    if missing:
-        pytest.skip(f"PostgreSQL binaries not installed ({', '.join(missing)}): apt-get install postgresql-15")
-    # Not pytest's tmp_path: its parents are private to root, and under root PostgreSQL runs as another user.
-    root = Path(tempfile.mkdtemp(prefix="rubricate-pg-"))
-    root.chmod(0o711)
-    pg = LocalPostgres(root / "postgres", port=free_port(), database="prefect")
     procs: list[subprocess.Popen] = []
-    try:
-        db_url = pg.start()
+    with throwaway_postgres("prefect") as (pg, db_url):
+        root = pg.folder.parent
         assert db_url.startswith("postgresql+asyncpg://") and pg.running()
-
-        home, out_dir, src = root / "prefect-home", root / "out", root / "src"
-        for d in (home, out_dir, src):
-            d.mkdir()
-        (src / "tiny.py").write_text(TINY_FLOW)
-        port = free_port()
-        api = f"http://127.0.0.1:{port}/api"
-        env = {
-            **os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-            "PREFECT_API_DATABASE_CONNECTION_URL": db_url, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "0",
-        }
-
-        def start(args: list[str], log: Path) -> subprocess.Popen:
-            proc = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=root,
-                                    start_new_session=True)
-            procs.append(proc)
-            return proc
-
-        server_log = root / "server.log"
-        server = start([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], server_log)
-        _wait_healthy(api, server, server_log)
-        subprocess.run([PREFECT, "work-pool", "create", "scale", "--type", "process"], env=env, check=True, capture_output=True, timeout=120)
-
-        workers = [start([PREFECT, "worker", "start", "--pool", "scale", "--name", f"w{i}", "--limit", "1"], root / f"worker{i}.log") for i in (1, 2)]
-        driver = subprocess.run([sys.executable, "-c", DRIVER, str(src), str(out_dir), str(N_RUNS)], env=env, capture_output=True, text=True,
-                                timeout=360)
-        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(root.glob("*.log")))
-        assert driver.returncode == 0, f"{driver.stderr[-3000:]}\n{logs}"
-        states = json.loads(driver.stdout.strip().splitlines()[-1])
-        assert len(states) == N_RUNS
-        assert set(states.values()) == {"COMPLETED"}, f"{states}\n{logs}"
-
-        ran_by = {json.loads(p.read_text())["worker_pid"] for p in out_dir.glob("*.json")}
-        assert len(list(out_dir.glob("*.json"))) == N_RUNS
-        assert ran_by == {w.pid for w in workers}, f"runs by {ran_by}, workers {[w.pid for w in workers]}\n{logs}"
-        assert all(w.poll() is None for w in workers)  # both still polling at the end
-    finally:
-        for proc in reversed(procs):  # workers first, then the server
-            _stop_group(proc)
         try:
-            pg.stop()
+            home, out_dir, src = root / "prefect-home", root / "out", root / "src"
+            for d in (home, out_dir, src):
+                d.mkdir()
+            (src / "tiny.py").write_text(TINY_FLOW)
+            port = free_port()
+            api = f"http://127.0.0.1:{port}/api"
+            env = {
+                **os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_API_DATABASE_CONNECTION_URL": db_url, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "0",
+            }
+
+            def start(args: list[str], log: Path) -> subprocess.Popen:
+                proc = subprocess.Popen(args, stdout=log.open("w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=root,
+                                        start_new_session=True)
+                procs.append(proc)
+                return proc
+
+            server_log = root / "server.log"
+            server = start([PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], server_log)
+            _wait_healthy(api, server, server_log)
+            subprocess.run([PREFECT, "work-pool", "create", "scale", "--type", "process"], env=env, check=True, capture_output=True, timeout=120)
+
+            workers = [start([PREFECT, "worker", "start", "--pool", "scale", "--name", f"w{i}", "--limit", "1"], root / f"worker{i}.log") for i in (1, 2)]
+            driver = subprocess.run([sys.executable, "-c", DRIVER, str(src), str(out_dir), str(N_RUNS)], env=env, capture_output=True, text=True,
+                                    timeout=360)
+            logs = "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(root.glob("*.log")))
+            assert driver.returncode == 0, f"{driver.stderr[-3000:]}\n{logs}"
+            states = json.loads(driver.stdout.strip().splitlines()[-1])
+            assert len(states) == N_RUNS
+            assert set(states.values()) == {"COMPLETED"}, f"{states}\n{logs}"
+
+            ran_by = {json.loads(p.read_text())["worker_pid"] for p in out_dir.glob("*.json")}
+            assert len(list(out_dir.glob("*.json"))) == N_RUNS
+            assert ran_by == {w.pid for w in workers}, f"runs by {ran_by}, workers {[w.pid for w in workers]}\n{logs}"
+            assert all(w.poll() is None for w in workers)  # both still polling at the end
         finally:
-            shutil.rmtree(root, ignore_errors=True)
+            for proc in reversed(procs):  # workers first, then the server
+                _stop_group(proc)
     with socket.socket() as s:  # PostgreSQL is gone: nothing listens on its port
         assert s.connect_ex(("127.0.0.1", pg.port)) != 0
