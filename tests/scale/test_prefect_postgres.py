@@ -12,7 +12,8 @@ its parent process id, which is the worker that started it (Prefect's process wo
 own child process).
 
 Everything started is stopped at the end, also on failure: workers and server (their process groups: SIGINT,
-then SIGKILL), then PostgreSQL (pg_ctl stop), then the folder. Skips only when PostgreSQL's binaries are absent, and fails instead when RUBRICATE_REQUIRE_POSTGRES is set (CI).
+then SIGKILL), then PostgreSQL (pg_ctl stop), then the folder. Skips only when PostgreSQL's binaries are absent, and
+fails instead when RUBRICATE_REQUIRE_POSTGRES is set (CI).
 """
 
 from __future__ import annotations
