@@ -30,20 +30,29 @@ _COPY = """
 import json, sys, duckdb
 old, new = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
-con.execute(f"ATTACH '{old}' AS old (READ_ONLY)")
-con.execute(f"ATTACH '{new}' AS new (STORAGE_VERSION 'v1.5.0')")
+quoted = lambda path: "'" + path.replace("'", "''") + "'"  # ATTACH takes no bound parameters
+con.execute(f"ATTACH {quoted(old)} AS old (READ_ONLY)")
+con.execute(f"ATTACH {quoted(new)} AS new (STORAGE_VERSION 'v1.5.0')")
 con.execute("COPY FROM DATABASE old TO new")
 tables = [r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = 'old'").fetchall()]
 print(json.dumps({t: con.execute(f'SELECT count(*) FROM old."{t}"').fetchall()[0][0] for t in tables}))
 """
 
 
+def written_by_newer_duckdb(exc: BaseException) -> bool:
+    """DuckDB's error for a file whose storage version is newer than this DuckDB reads."""
+    return isinstance(exc, duckdb.IOException) and "newer version" in str(exc)
+
+
 def needs_conversion(path: Path) -> bool:
-    """True when this DuckDB cannot open the file because a newer DuckDB wrote it."""
+    """True when this DuckDB cannot open the file because a newer DuckDB wrote it; StoreError when it cannot open it
+    for another reason (another process holding it, say), which a conversion would not fix."""
     try:
         duckdb.connect(str(path), read_only=True).close()
     except duckdb.IOException as exc:
-        return "newer version" in str(exc)
+        if written_by_newer_duckdb(exc):
+            return True
+        raise StoreError(f"cannot open {path} to see whether it needs converting: {exc}") from exc
     return False
 
 

@@ -33,6 +33,7 @@ import duckdb
 import polars as pl
 
 from rubricate.errors import StoreError
+from rubricate.store.convert import written_by_newer_duckdb
 from rubricate.store.lake import ALIAS, GUARD_PREFIX, Lake, guard_table, lake_ddl, retry_conflicts, write_target
 from rubricate.store.sqlfiles import load_sql, migration_files
 
@@ -79,7 +80,7 @@ def _connect(path: str, read_only: bool, lock_wait_s: float, on_wait: WaitFn | N
         except duckdb.IOException as exc:  # typically: another process holds the write lock
             holder = lock_holder(str(exc))
             waited = time.monotonic() - t0
-            if "created with an newer version" in str(exc) or "newer version of DuckDB" in str(exc):
+            if written_by_newer_duckdb(exc):
                 raise StoreError(
                     f"cannot open the store {path}: it was written by a newer DuckDB than this one ({duckdb.__version__}; rubricate "
                     "pins 1.5.5 since the lake's extensions exist for it only). Convert it once, in place (the original is kept as a "
